@@ -1,0 +1,153 @@
+"""Run real ansible-playbook / ansible-inventory processes against the simulator."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+COLLECTIONS_ROOT = Path(os.environ.get("VPS_COLLECTIONS_ROOT", "/tmp/vpsorg-cloud-collections"))
+BIN = Path(sys.executable).parent
+CALLBACKS = Path(__file__).resolve().parent / "callback_plugins"
+
+RECAP = re.compile(
+    r"^(?P<host>\S+)\s+:\s+ok=(?P<ok>\d+)\s+changed=(?P<changed>\d+)\s+unreachable=(?P<unreachable>\d+)\s+"
+    r"failed=(?P<failed>\d+)\s+skipped=(?P<skipped>\d+)\s+rescued=(?P<rescued>\d+)\s+ignored=(?P<ignored>\d+)",
+    re.MULTILINE,
+)
+
+
+def ensure_collection_link() -> Path:
+    """Make ansible_collections/vpsorg/cloud point at this checkout (idempotent)."""
+    parent = COLLECTIONS_ROOT / "ansible_collections" / "vpsorg"
+    parent.mkdir(parents=True, exist_ok=True)
+    link = parent / "cloud"
+    if not (link.is_symlink() and link.resolve() == REPO):
+        if link.is_symlink() or link.exists():
+            link.unlink()
+        link.symlink_to(REPO)
+    return COLLECTIONS_ROOT
+
+
+@dataclass
+class Result:
+    rc: int
+    stdout: str
+    stderr: str
+    tasks: list = field(default_factory=list)
+
+    @property
+    def output(self) -> str:
+        return self.stdout + self.stderr
+
+    @property
+    def recap(self) -> dict:
+        return {m["host"]: {k: int(v) for k, v in m.groupdict().items() if k != "host"} for m in RECAP.finditer(self.stdout)}
+
+    def task(self, name: str, host: str = "localhost") -> dict:
+        """The last recorded result of the task called `name`."""
+        found = [t for t in self.tasks if t["task"] == name and t["host"] == host]
+        assert found, f"task {name!r} did not run; ran: {[t['task'] for t in self.tasks]}\n{self.output}"
+        return found[-1]
+
+    def json(self) -> dict:
+        return json.loads(self.stdout)
+
+
+def base_env(sim, env: dict | None = None) -> dict:
+    merged = {
+        k: v for k, v in os.environ.items() if not k.startswith("ANSIBLE_") and k not in ("VPS_API_TOKEN", "VPS_API_URL")
+    }
+    merged.update(
+        {
+            "ANSIBLE_COLLECTIONS_PATH": str(ensure_collection_link()),
+            "ANSIBLE_NOCOLOR": "1",
+            "ANSIBLE_FORCE_COLOR": "0",
+            "ANSIBLE_RETRY_FILES_ENABLED": "0",
+            "ANSIBLE_LOCALHOST_WARNING": "0",
+            "ANSIBLE_INVENTORY_UNPARSED_WARNING": "0",
+            "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}",
+        }
+    )
+    if sim is not None:
+        merged["VPS_API_URL"] = sim.api_url
+        merged["VPS_API_TOKEN"] = sim.token
+    for key, value in (env or {}).items():
+        if value is None:
+            merged.pop(key, None)
+        else:
+            merged[key] = value
+    return merged
+
+
+def _extra_var_args(tmp_path: Path, extra_vars: dict | None) -> list:
+    if not extra_vars:
+        return []
+    path = tmp_path / "extra_vars.json"
+    path.write_text(json.dumps(extra_vars))
+    return ["-e", f"@{path}"]
+
+
+def run_playbook(
+    tmp_path,
+    play,
+    *,
+    sim,
+    extra_vars=None,
+    env=None,
+    check=False,
+    diff=False,
+    verbosity=0,
+    playbook_path=None,
+    args=(),
+    timeout=600,
+) -> Result:
+    tmp_path = Path(tmp_path)
+    tmp_path.mkdir(parents=True, exist_ok=True)
+    if playbook_path is None:
+        playbook_path = tmp_path / "playbook.yml"
+        playbook_path.write_text(play)
+    inventory = tmp_path / "hosts.ini"
+    inventory.write_text(f"localhost ansible_connection=local ansible_python_interpreter={sys.executable}\n")
+    results_file = tmp_path / "results.jsonl"
+    if results_file.exists():
+        results_file.unlink()
+    command = [str(BIN / "ansible-playbook"), "-i", str(inventory), str(playbook_path), *args]
+    command += _extra_var_args(tmp_path, extra_vars)
+    if check:
+        command.append("--check")
+    if diff:
+        command.append("--diff")
+    if verbosity:
+        command.append("-" + "v" * verbosity)
+    run_env = base_env(sim, env)
+    run_env.update(
+        {
+            "ANSIBLE_CALLBACK_PLUGINS": str(CALLBACKS),
+            "ANSIBLE_CALLBACKS_ENABLED": "record_results",
+            "RECORD_RESULTS_FILE": str(results_file),
+        }
+    )
+    proc = subprocess.run(command, capture_output=True, text=True, env=run_env, cwd=tmp_path, timeout=timeout)
+    tasks = []
+    if results_file.exists():
+        tasks = [json.loads(line) for line in results_file.read_text().splitlines() if line.strip()]
+    return Result(proc.returncode, proc.stdout, proc.stderr, tasks)
+
+
+def run_inventory(
+    tmp_path, config_yaml, *, sim, args=("--list",), env=None, extra_vars=None, name="vps.yml", timeout=600
+) -> Result:
+    tmp_path = Path(tmp_path)
+    tmp_path.mkdir(parents=True, exist_ok=True)
+    config = tmp_path / name
+    config.write_text(config_yaml)
+    command = [str(BIN / "ansible-inventory"), "-i", str(config), *args]
+    command += _extra_var_args(tmp_path, extra_vars)
+    proc = subprocess.run(command, capture_output=True, text=True, env=base_env(sim, env), cwd=tmp_path, timeout=timeout)
+    return Result(proc.returncode, proc.stdout, proc.stderr)
