@@ -1,0 +1,272 @@
+#!/usr/bin/python
+# Copyright: vpsorg.cloud contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: vps_server
+short_description: Create, update and delete VPS.org servers
+version_added: 0.1.0
+description:
+  - Makes sure a VPS.org server exists with the given settings, or does not exist.
+  - A server is found by O(id) or by its unique O(name). Several servers with the same name make the task fail and
+    list their ids, so nothing is changed on a guess.
+  - An existing server's O(name), O(hostname) and O(backups_enabled) are changed in place with one request that holds
+    only the changed fields. O(plan_id), O(os_id), O(location) and O(ssh_key_id) are fixed at creation; asking for a
+    different value fails and names the current and the requested value. The server is never re-created.
+  - O(state=present) never changes the power state. Use M(vpsorg.cloud.vps_server_power) for that.
+author:
+  - vpsorg.cloud maintainers (@vpsorg)
+extends_documentation_fragment:
+  - vpsorg.cloud.api
+  - vpsorg.cloud.api.WAIT
+attributes:
+  check_mode:
+    support: full
+    details: Sends no request that changes anything and predicts RV(ignore:changed).
+  diff_mode:
+    support: full
+    details: Shows the managed fields before and after.
+options:
+  state:
+    description:
+      - V(present) creates the server when it does not exist and updates the changeable fields.
+      - V(absent) deletes the server permanently. A server that does not exist is not an error.
+    type: str
+    choices: [present, absent]
+    default: present
+  id:
+    description:
+      - The id of an existing server. With O(id), O(name) renames the server.
+    type: int
+  name:
+    description:
+      - The server name, letters, digits and hyphens. Identifies the server when O(id) is not given.
+    type: str
+  plan_id:
+    description:
+      - The plan of a new server. Required to create one.
+    type: int
+  os_id:
+    description:
+      - The operating system of a new server. Required to create one.
+    type: int
+  location:
+    description:
+      - The data-center location code of a new server, for example C(us-west). Required to create one.
+    type: str
+  hostname:
+    description:
+      - The fully qualified host name of the server.
+    type: str
+  ssh_key_id:
+    description:
+      - The SSH key installed on a new server.
+      - The API does not report the key of an existing server, so it cannot be compared later; a value given for an
+        existing server is checked only when the API shows it.
+    type: int
+  backups_enabled:
+    description:
+      - Whether automatic backups are on. New servers default to off.
+    type: bool
+  wait:
+    description:
+      - With O(state=present), wait until a new or provisioning server is V(active).
+      - With O(state=absent), wait until the server is gone.
+seealso:
+  - module: vpsorg.cloud.vps_server_info
+  - module: vpsorg.cloud.vps_server_power
+"""
+
+EXAMPLES = r"""
+- name: Make sure a web server exists
+  vpsorg.cloud.vps_server:
+    api_token: "{{ vault_vps_api_token }}"
+    name: web-01
+    plan_id: 1
+    os_id: 5
+    location: us-west
+    hostname: web-01.example.com
+    backups_enabled: true
+  register: web
+
+- name: Show its address
+  ansible.builtin.debug:
+    msg: "web-01 is at {{ web.server.ip_address }}"
+
+- name: Create without waiting for provisioning (wait for many servers later, together)
+  vpsorg.cloud.vps_server:
+    name: "{{ item }}"
+    plan_id: 1
+    os_id: 3
+    location: us-east
+    wait: false
+  loop: [app-01, app-02, app-03]
+
+- name: Rename a server found by id
+  vpsorg.cloud.vps_server:
+    id: 12345
+    name: web-01-old
+
+- name: Delete a server
+  vpsorg.cloud.vps_server:
+    name: web-01
+    state: absent
+"""
+
+RETURN = r"""
+server:
+  description:
+    - The server in detail form after the change (and after waiting), as the API returns it.
+    - Empty when O(state=absent). In check mode, the predicted server.
+  returned: always
+  type: dict
+  sample:
+    id: 12345
+    name: web-01
+    hostname: web-01.example.com
+    status: active
+    ip_address: 203.0.113.10
+    ipv6_address: "2001:db8::10"
+    location: us-west
+    plan: {id: 1, name: Standard VPS, vcpus: 2, memory: 4096, storage: 80, bandwidth: 2048}
+    os: {id: 5, name: Ubuntu 22.04 LTS}
+    backups_enabled: true
+    resource_usage: {cpu_percent: 1.5, memory_used: 512, disk_used: 3, bandwidth_used: 0}
+    created_at: "2026-11-27T10:00:00Z"
+    updated_at: "2026-11-27T10:03:00Z"
+progress:
+  description: What the module waited for and retried, in order. Only at verbosity C(-v) or more.
+  returned: when something was waited for or retried and verbosity is 1 or more
+  type: list
+  elements: str
+  sample: ["server 'web-01' (id 12345) is provisioning after 0.0 s", "server 'web-01' (id 12345) is active after 95.2 s"]
+"""
+
+from ansible_collections.vpsorg.cloud.plugins.module_utils import contract
+from ansible_collections.vpsorg.cloud.plugins.module_utils.base_module import (
+    SERVER_SELECTOR_SPEC,
+    WAIT_SPEC,
+    VpsModule,
+)
+from ansible_collections.vpsorg.cloud.plugins.module_utils.server_state import (
+    creation_body,
+    immutable_conflicts,
+    managed_view,
+    pending_changes,
+)
+
+
+class VpsServer(VpsModule):
+    argument_spec = dict(
+        SERVER_SELECTOR_SPEC,
+        state={"type": "str", "choices": ["present", "absent"], "default": "present"},
+        plan_id={"type": "int"},
+        os_id={"type": "int"},
+        location={"type": "str"},
+        hostname={"type": "str"},
+        ssh_key_id={"type": "int"},
+        backups_enabled={"type": "bool"},
+        **WAIT_SPEC,
+    )
+    module_kwargs = {"required_one_of": [("id", "name")]}
+
+    def validate(self):
+        self.validate_name()
+        for option in ("location", "hostname"):
+            if self.params[option] is not None and not self.params[option].strip():
+                self.fail(f"{option} must not be empty")
+
+    def run(self):
+        server = self.find_server()
+        if self.params["state"] == "absent":
+            self.delete(server)
+        elif server is None:
+            self.create()
+        else:
+            self.update(server)
+
+    def create(self):
+        if self.params["id"] is not None:
+            self.fail(
+                "server id {} not found; to create a server, give its name without id".format(
+                    self.params["id"]
+                )
+            )
+        body = creation_body(self.params, self.fail)
+        self.result.update(
+            changed=True,
+            diff={
+                "before": {"state": "absent"},
+                "after": managed_view(body, "present"),
+            },
+        )
+        if self.module.check_mode:
+            self.result["server"] = dict(body, status=contract.STATUS_PROVISIONING)
+            return
+        server = self.client.create_server(body)
+        if self.params["wait"]:
+            server = self.client.wait_for_status(
+                server["id"],
+                [contract.STATUS_ACTIVE],
+                self.params["wait_timeout"],
+                self.label(server),
+            )
+        self.result["server"] = server
+
+    def update(self, server):
+        conflicts, unknown = immutable_conflicts(server, self.params)
+        if conflicts:
+            self.fail(
+                "; ".join(conflicts)
+                + ". Create a new server to change them; this one is left untouched."
+            )
+        for option in unknown:
+            self.module.warn(
+                f"{option} cannot be compared on {self.label(server)}: the API does not report it for existing servers"
+            )
+        changes = pending_changes(server, self.params)
+        after = dict(server, **changes)
+        self.result.update(
+            changed=bool(changes),
+            diff={
+                "before": managed_view(server, "present"),
+                "after": managed_view(after, "present"),
+            },
+            server=after,
+        )
+        if self.module.check_mode:
+            return
+        if changes:
+            server = self.client.update_server(server["id"], changes)
+        if self.params["wait"]:
+            server = self.wait_until_settled(server)
+        self.result["server"] = server
+
+    def delete(self, server):
+        self.result["server"] = {}
+        if server is None:
+            return
+        self.result.update(
+            changed=True,
+            diff={
+                "before": managed_view(server, "present"),
+                "after": {"state": "absent"},
+            },
+        )
+        if self.module.check_mode:
+            return
+        self.client.delete_server(server["id"])
+        if self.params["wait"]:
+            self.client.wait_until_gone(
+                server["id"], self.params["wait_timeout"], self.label(server)
+            )
+
+
+def main():
+    VpsServer().execute()
+
+
+if __name__ == "__main__":
+    main()

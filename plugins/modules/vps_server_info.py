@@ -1,0 +1,136 @@
+#!/usr/bin/python
+# Copyright: vpsorg.cloud contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: vps_server_info
+short_description: List VPS.org servers or show one in detail
+version_added: 0.1.0
+description:
+  - Returns the servers of the account that match all given filters. Never changes anything.
+  - O(status) and O(location) are applied by the API; O(name) is matched exactly on the answer.
+  - With O(id), returns that one server in detail form (with C(ipv6_address), C(plan.bandwidth), C(backups_enabled)
+    and C(resource_usage)), or an empty list when it does not exist.
+author:
+  - vpsorg.cloud maintainers (@vpsorg)
+extends_documentation_fragment:
+  - vpsorg.cloud.api
+attributes:
+  check_mode:
+    support: full
+    details: The module only reads, so it runs unchanged in check mode.
+  diff_mode:
+    support: none
+    details: The module changes nothing, so there is no difference to show.
+options:
+  id:
+    description:
+      - Return only the server with this id, in detail form.
+    type: int
+  name:
+    description:
+      - Return only servers with exactly this name.
+    type: str
+  status:
+    description:
+      - Return only servers in this status.
+    type: str
+    choices: [provisioning, active, stopped, suspended, starting, stopping, rebooting]
+  location:
+    description:
+      - Return only servers in this data-center location, for example C(us-west).
+    type: str
+seealso:
+  - module: vpsorg.cloud.vps_server
+"""
+
+EXAMPLES = r"""
+- name: All servers of the account
+  vpsorg.cloud.vps_server_info:
+  register: all_servers
+
+- name: Stopped servers in us-east
+  vpsorg.cloud.vps_server_info:
+    status: stopped
+    location: us-east
+  register: stopped
+
+- name: One server in detail
+  vpsorg.cloud.vps_server_info:
+    id: 12345
+  register: one
+
+- name: Wait until every server named app-* is active (one list request per poll)
+  vpsorg.cloud.vps_server_info:
+  register: fleet
+  until: fleet.servers | selectattr('name', 'match', 'app-') | rejectattr('status', 'eq', 'active') | list | length == 0
+  retries: 60
+  delay: 5
+"""
+
+RETURN = r"""
+servers:
+  description:
+    - The matching servers; an empty list when none match.
+    - Summary form from the list endpoint, or detail form when O(id) is given.
+  returned: always
+  type: list
+  elements: dict
+  sample:
+    - id: 12345
+      name: web-01
+      hostname: web-01.example.com
+      status: active
+      ip_address: 203.0.113.10
+      location: us-west
+      plan: {id: 1, name: Standard VPS, vcpus: 2, memory: 4096, storage: 80}
+      os: {id: 5, name: Ubuntu 22.04 LTS}
+      created_at: "2026-11-27T10:00:00Z"
+      updated_at: "2026-11-27T10:03:00Z"
+progress:
+  description: Retries that happened, in order. Only at verbosity C(-v) or more.
+  returned: when something was retried and verbosity is 1 or more
+  type: list
+  elements: str
+"""
+
+from ansible_collections.vpsorg.cloud.plugins.module_utils import contract
+from ansible_collections.vpsorg.cloud.plugins.module_utils.base_module import (
+    SERVER_SELECTOR_SPEC,
+    VpsModule,
+)
+
+STATUSES = sorted(contract.TRANSITIONAL_STATUSES | contract.SETTLED_STATUSES)
+
+
+class VpsServerInfo(VpsModule):
+    argument_spec = dict(
+        SERVER_SELECTOR_SPEC,
+        status={"type": "str", "choices": STATUSES},
+        location={"type": "str"},
+    )
+
+    def run(self):
+        if self.params["id"] is not None:
+            server = self.client.get_server_or_none(self.params["id"])
+            servers = [server] if server else []
+        else:
+            filters = {key: self.params[key] for key in contract.SERVER_SIDE_FILTERS}
+            servers = self.client.list_servers(filters)
+        self.result["servers"] = [server for server in servers if self.matches(server)]
+
+    def matches(self, server):
+        return all(
+            self.params[key] is None or server.get(key) == self.params[key]
+            for key in ("name", "status", "location")
+        )
+
+
+def main():
+    VpsServerInfo().execute()
+
+
+if __name__ == "__main__":
+    main()
