@@ -210,6 +210,9 @@ class VpsClient:
                 )
                 attempt += 1
                 continue
+            if not idempotent and response.status_code in retry.POST_AMBIGUOUS_STATUSES:
+                error = self._http_error(response, method, path)
+                raise self._error(AmbiguousRequestError, error.message, error.status, method, path, error.body)
             if response.status_code >= 400:
                 raise self._http_error(response, method, path)
             return self._body(response)
