@@ -9,7 +9,7 @@ class ModuleDocFragment:
 options:
   api_token:
     description:
-      - The VPS.org API token, sent as C(Authorization: Bearer <token>).
+      - "The VPS.org API token, sent as C(Authorization: Bearer <token>)."
       - If not set, the value of the E(VPS_API_TOKEN) environment variable is used.
       - It is never shown in output or logs.
     type: str

@@ -15,6 +15,10 @@ COLLECTIONS_ROOT = Path(os.environ.get("VPS_COLLECTIONS_ROOT", "/tmp/vpsorg-clou
 BIN = Path(sys.executable).parent
 CALLBACKS = Path(__file__).resolve().parent / "callback_plugins"
 
+# Every run of the suite is made at -vvvv and scanned for the API tokens it could have
+# seen, so "the token never appears in any output" is checked by every test, not one.
+DEFAULT_VERBOSITY = int(os.environ.get("VPS_TEST_VERBOSITY", "4"))
+
 RECAP = re.compile(
     r"^(?P<host>\S+)\s+:\s+ok=(?P<ok>\d+)\s+changed=(?P<changed>\d+)\s+unreachable=(?P<unreachable>\d+)\s+"
     r"failed=(?P<failed>\d+)\s+skipped=(?P<skipped>\d+)\s+rescued=(?P<rescued>\d+)\s+ignored=(?P<ignored>\d+)",
@@ -47,7 +51,9 @@ class Result:
 
     @property
     def recap(self) -> dict:
-        return {m["host"]: {k: int(v) for k, v in m.groupdict().items() if k != "host"} for m in RECAP.finditer(self.stdout)}
+        return {
+            m["host"]: {k: int(v) for k, v in m.groupdict().items() if k != "host"} for m in RECAP.finditer(self.stdout)
+        }
 
     def task(self, name: str, host: str = "localhost") -> dict:
         """The last recorded result of the task called `name`."""
@@ -59,9 +65,32 @@ class Result:
         return json.loads(self.stdout)
 
 
+def secrets_of(sim, run_env) -> set:
+    found = set(getattr(sim, "tokens", None) or []) if sim is not None else set()
+    if sim is not None and getattr(sim, "admin_token", None):
+        found.add(sim.admin_token)
+    if run_env.get("VPS_API_TOKEN"):
+        found.add(run_env["VPS_API_TOKEN"])
+    return {secret for secret in found if secret}
+
+
+def leaked_secrets(result, secrets) -> list:
+    recorded = json.dumps(result.tasks, default=str)
+    return sorted(
+        secret for secret in secrets if secret in result.stdout or secret in result.stderr or secret in recorded
+    )
+
+
+def assert_no_secrets(result, sim, run_env):
+    leaked = leaked_secrets(result, secrets_of(sim, run_env))
+    assert not leaked, f"{len(leaked)} API token(s) appeared in the output of an ansible run"
+
+
 def base_env(sim, env: dict | None = None) -> dict:
     merged = {
-        k: v for k, v in os.environ.items() if not k.startswith("ANSIBLE_") and k not in ("VPS_API_TOKEN", "VPS_API_URL")
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith("ANSIBLE_") and k not in ("VPS_API_TOKEN", "VPS_API_URL")
     }
     merged.update(
         {
@@ -102,8 +131,9 @@ def run_playbook(
     env=None,
     check=False,
     diff=False,
-    verbosity=0,
+    verbosity=DEFAULT_VERBOSITY,
     playbook_path=None,
+    allow_secrets=False,
     args=(),
     timeout=600,
 ) -> Result:
@@ -117,7 +147,13 @@ def run_playbook(
     results_file = tmp_path / "results.jsonl"
     if results_file.exists():
         results_file.unlink()
-    command = [str(BIN / "ansible-playbook"), "-i", str(inventory), str(playbook_path), *args]
+    command = [
+        str(BIN / "ansible-playbook"),
+        "-i",
+        str(inventory),
+        str(playbook_path),
+        *args,
+    ]
     command += _extra_var_args(tmp_path, extra_vars)
     if check:
         command.append("--check")
@@ -133,15 +169,33 @@ def run_playbook(
             "RECORD_RESULTS_FILE": str(results_file),
         }
     )
-    proc = subprocess.run(command, capture_output=True, text=True, env=run_env, cwd=tmp_path, timeout=timeout)
+    proc = subprocess.run(
+        command,
+        capture_output=True,
+        text=True,
+        env=run_env,
+        cwd=tmp_path,
+        timeout=timeout,
+    )
     tasks = []
     if results_file.exists():
         tasks = [json.loads(line) for line in results_file.read_text().splitlines() if line.strip()]
-    return Result(proc.returncode, proc.stdout, proc.stderr, tasks)
+    result = Result(proc.returncode, proc.stdout, proc.stderr, tasks)
+    if not allow_secrets:
+        assert_no_secrets(result, sim, run_env)
+    return result
 
 
 def run_inventory(
-    tmp_path, config_yaml, *, sim, args=("--list",), env=None, extra_vars=None, name="vps.yml", timeout=600
+    tmp_path,
+    config_yaml,
+    *,
+    sim,
+    args=("--list",),
+    env=None,
+    extra_vars=None,
+    name="vps.yml",
+    timeout=600,
 ) -> Result:
     tmp_path = Path(tmp_path)
     tmp_path.mkdir(parents=True, exist_ok=True)
@@ -149,5 +203,67 @@ def run_inventory(
     config.write_text(config_yaml)
     command = [str(BIN / "ansible-inventory"), "-i", str(config), *args]
     command += _extra_var_args(tmp_path, extra_vars)
-    proc = subprocess.run(command, capture_output=True, text=True, env=base_env(sim, env), cwd=tmp_path, timeout=timeout)
+    proc = subprocess.run(
+        command,
+        capture_output=True,
+        text=True,
+        env=base_env(sim, env),
+        cwd=tmp_path,
+        timeout=timeout,
+    )
     return Result(proc.returncode, proc.stdout, proc.stderr)
+
+
+def play(tasks: str, *, play_vars: str = "") -> str:
+    """A one-play playbook on localhost around the given (indented) task list."""
+    head = "- name: Integration test\n  hosts: localhost\n  gather_facts: false\n"
+    if play_vars:
+        head += "  vars:\n" + play_vars
+    return head + "  tasks:\n" + tasks
+
+
+MUTATING = ("POST", "PUT", "PATCH", "DELETE")
+
+
+def mutating_requests(sim, since=0) -> list:
+    """Requests in the simulator's log that could have changed something."""
+    return [entry for entry in sim.requests(since=since) if entry["method"] in MUTATING]
+
+
+def last_seq(sim) -> int:
+    entries = sim.requests()
+    return entries[-1]["seq"] if entries else 0
+
+
+def api_call(sim, method: str, path: str, body=None, token=None):
+    """Call the simulator's public API directly, to set up or inspect state."""
+    import requests
+
+    response = requests.request(
+        method,
+        sim.api_url + path,
+        json=body,
+        headers={"Authorization": f"Bearer {token or sim.token}"},
+        timeout=10,
+    )
+    return response.status_code, (response.json() if response.content else None)
+
+
+def create_server(sim, name: str, **fields) -> dict:
+    body = {"name": name, "plan_id": 1, "os_id": 5, "location": "us-west", **fields}
+    status, server = api_call(sim, "POST", "/servers/", body)
+    assert status == 201, server
+    return server
+
+
+def wait_status(sim, server_id: int, status: str, timeout: float = 30) -> dict:
+    """Poll the public API until the server shows `status` (test set-up only)."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while True:
+        code, server = api_call(sim, "GET", f"/servers/{server_id}/")
+        if code == 200 and server["status"] == status:
+            return server
+        assert time.monotonic() < deadline, f"server {server_id} never became {status}: {server}"
+        time.sleep(0.05)
