@@ -62,11 +62,11 @@ class VpsModule:
         self.params = self.module.params
         self.result = {"changed": False}
         self.progress = []
-        self.validate_common()
-        self.validate()
         warning = insecure_url_warning(self.params["api_url"])
         if warning:
             self.module.warn(warning)
+        self.validate_common()
+        self.validate()
         self.client = VpsClient(
             self.params["api_url"],
             self.params["api_token"],

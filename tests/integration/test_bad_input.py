@@ -1,0 +1,107 @@
+"""Bad input on every module option: a clear error naming the option, and nothing changed.
+
+All cases run as tasks of one playbook (ignore_errors) so the matrix costs one ansible run.
+"""
+
+from __future__ import annotations
+
+import json
+
+from harness import create_server, mutating_requests, run_playbook
+
+# (module, arguments, words the error must contain)
+CASES = [
+    (
+        "vps_server",
+        {"name": "web_01", "plan_id": 1, "os_id": 5, "location": "us-west"},
+        ["name", "not a valid server name"],
+    ),
+    ("vps_server", {"name": "", "plan_id": 1, "os_id": 5, "location": "us-west"}, ["name", "not a valid server name"]),
+    ("vps_server", {"name": "a" * 64, "plan_id": 1, "os_id": 5, "location": "us-west"}, ["name", "1 to 63"]),
+    ("vps_server", {"name": "web", "plan_id": "one", "os_id": 5, "location": "us-west"}, ["plan_id", "int"]),
+    ("vps_server", {"name": "web", "plan_id": -1, "os_id": 5, "location": "us-west"}, ["plan_id", "positive integer"]),
+    (
+        "vps_server",
+        {"name": "web", "plan_id": 99999999999, "os_id": 5, "location": "us-west"},
+        ["plan_id", "no larger than"],
+    ),
+    ("vps_server", {"name": "web", "plan_id": 1, "os_id": 0, "location": "us-west"}, ["os_id", "positive integer"]),
+    ("vps_server", {"name": "web", "plan_id": 1, "os_id": 5, "location": ""}, ["location", "must not be empty"]),
+    (
+        "vps_server",
+        {"name": "web", "plan_id": 1, "os_id": 5, "location": "us-west", "hostname": " "},
+        ["hostname", "must not be empty"],
+    ),
+    (
+        "vps_server",
+        {"name": "web", "plan_id": 1, "os_id": 5, "location": "us-west", "ssh_key_id": -5},
+        ["ssh_key_id", "positive integer"],
+    ),
+    (
+        "vps_server",
+        {"name": "web", "plan_id": 1, "os_id": 5, "location": "us-west", "backups_enabled": "maybe"},
+        ["backups_enabled", "bool"],
+    ),
+    ("vps_server", {"name": "web", "state": "running"}, ["state", "present, absent"]),
+    ("vps_server", {"id": -3, "state": "absent"}, ["id", "positive integer"]),
+    ("vps_server", {"id": "abc", "state": "absent"}, ["id", "int"]),
+    ("vps_server", {"state": "absent"}, ["id", "name"]),
+    ("vps_server", {"name": "web", "wait_timeout": 0}, ["wait_timeout", "positive"]),
+    ("vps_server", {"name": "web", "wait": "later"}, ["wait", "bool"]),
+    ("vps_server", {"name": "web", "size": "big"}, ["size", "Unsupported parameters"]),
+    ("vps_server", {"name": "web", "plan_id": 1}, ["os_id", "location", "to create it"]),
+    ("vps_server", {"name": "web", "api_url": "ftp://vps.example/api"}, ["api_url", "http:// or https://"]),
+    ("vps_server", {"name": "web", "api_url": "not a url"}, ["api_url", "http:// or https://"]),
+    ("vps_server", {"name": "web", "api_timeout": -1}, ["api_timeout", "positive"]),
+    ("vps_server", {"name": "web", "api_retries": -2}, ["api_retries", "0 or more"]),
+    ("vps_server", {"name": "web", "api_token": ""}, ["api_token", "must not be empty"]),
+    ("vps_server", {"name": "web", "validate_certs": "perhaps"}, ["validate_certs", "bool"]),
+    ("vps_server_info", {"status": "running"}, ["status", "active"]),
+    ("vps_server_info", {"id": 0}, ["id", "positive integer"]),
+    ("vps_server_info", {"api_timeout": "soon"}, ["api_timeout", "int"]),
+    ("vps_server_power", {"name": "web"}, ["state", "missing required arguments"]),
+    ("vps_server_power", {"name": "web", "state": "on"}, ["state", "started, stopped, restarted"]),
+    ("vps_server_power", {"state": "started"}, ["id", "name"]),
+    ("vps_server_power", {"name": "bad name!", "state": "stopped"}, ["name", "not a valid server name"]),
+    ("vps_server_power", {"id": 2**40, "state": "stopped"}, ["id", "no larger than"]),
+    ("vps_server_power", {"name": "web", "state": "stopped", "wait_timeout": -10}, ["wait_timeout", "positive"]),
+    ("vps_server", {"name": "web", "os_id": 3}, ["os_id", "cannot be changed", "it is 5, requested 3"]),
+    (
+        "vps_server",
+        {"name": "web", "location": "us-east"},
+        ["location", "cannot be changed", "it is us-west, requested us-east"],
+    ),
+]
+
+
+def test_bad_input_matrix(clean_sim, tmp_path):
+    create_server(clean_sim, "web")
+    tasks = "".join(
+        f"    - name: case {index}\n      vpsorg.cloud.{module}: {json.dumps(args)}\n      ignore_errors: true\n"
+        for index, (module, args, _words) in enumerate(CASES)
+    )
+    playbook = "- name: Bad input\n  hosts: localhost\n  gather_facts: false\n  tasks:\n" + tasks
+    since = clean_sim.requests()[-1]["seq"]
+    result = run_playbook(tmp_path, playbook, sim=clean_sim)
+    assert result.rc == 0, result.output
+    problems = []
+    for index, (module, args, words) in enumerate(CASES):
+        outcome = result.task(f"case {index}")
+        msg = outcome["result"].get("msg", "")
+        if outcome["status"] != "failed" or not all(word in msg for word in words):
+            problems.append(f"{module} {args}: {outcome['status']}: {msg}")
+    assert not problems, "\n".join(problems)
+    assert len(CASES) >= 30
+    assert mutating_requests(clean_sim, since) == []
+
+
+def test_plain_http_to_a_remote_host_is_warned_before_anything_is_sent(clean_sim, tmp_path):
+    playbook = (
+        "- name: Plain HTTP\n  hosts: localhost\n  gather_facts: false\n  tasks:\n"
+        "    - name: Remote plain HTTP\n"
+        "      vpsorg.cloud.vps_server_info: {api_url: 'http://api.vps.example/api/v1', id: -1}\n"
+    )
+    result = run_playbook(tmp_path, playbook, sim=clean_sim)
+    assert result.rc != 0
+    outcome = result.task("Remote plain HTTP")["result"]
+    assert any("uses plain HTTP to a remote host" in w for w in outcome.get("warnings", [])), outcome
