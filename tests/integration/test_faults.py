@@ -1,0 +1,208 @@
+"""The modules under API faults: no failed task, no duplicate server, nothing hangs.
+
+Each scenario switches on the simulator's fault injection, runs real playbooks and then
+checks the end state from the simulator's own data. Rows are appended to the fault report
+(VPS_FAULT_REPORT) that docs/fault-tolerance.md is built from.
+"""
+
+from __future__ import annotations
+
+import collections
+import json
+import os
+import time
+
+import pytest
+from harness import api_call, create_server, play, run_playbook, wait_status
+
+# 30 % of public API requests fail (three rules of 10 %, drawn independently in order), plus
+# latency spikes. Retry-After is 1 s, as a real rate limiter would send.
+FLAKY = [
+    {"kind": "status", "status": 429, "retry_after": 1, "rate": 0.1},
+    {"kind": "status", "status": 502, "rate": 0.1},
+    {"kind": "status", "status": 503, "retry_after": 1, "rate": 0.1},
+    {"kind": "latency", "seconds": 0.3, "rate": 0.05},
+]
+# With 30 % of requests failing, a request fails 11 times in a row with probability 2e-6,
+# so a few hundred requests succeed with api_retries 10 (the default 5 is for healthy APIs).
+RETRIES = 10
+
+LIFECYCLE = """
+- name: Full lifecycle
+  hosts: localhost
+  gather_facts: false
+  module_defaults:
+    group/vpsorg.cloud.vps:
+      api_retries: {retries}
+  tasks:
+    - name: Create
+      vpsorg.cloud.vps_server:
+        name: "{{{{ item }}}}"
+        plan_id: 1
+        os_id: 5
+        location: us-west
+      loop: [f-1, f-2, f-3]
+    - name: Update
+      vpsorg.cloud.vps_server:
+        name: f-1
+        hostname: f-1.example.com
+        backups_enabled: true
+    - name: Stop
+      vpsorg.cloud.vps_server_power:
+        name: f-2
+        state: stopped
+    - name: Restart
+      vpsorg.cloud.vps_server_power:
+        name: f-1
+        state: restarted
+    - name: Read
+      vpsorg.cloud.vps_server_info:
+    - name: Delete
+      vpsorg.cloud.vps_server:
+        name: f-3
+        state: absent
+"""
+
+
+def report(scenario, runs, faults, failed, duplicates, tokens=0):
+    path = os.environ.get("VPS_FAULT_REPORT")
+    if path:
+        row = {
+            "scenario": scenario,
+            "runs": runs,
+            "faults": faults,
+            "failed_tasks": failed,
+            "duplicates": duplicates,
+            "token_occurrences": tokens,
+        }
+        with open(path, "a", encoding="utf-8") as handle:
+            handle.write(json.dumps(row) + "\n")
+
+
+def duplicates(sim):
+    counts = collections.Counter(server["name"] for server in sim.servers())
+    return sum(count - 1 for count in counts.values() if count > 1)
+
+
+def fired(sim):
+    return sum(rule.get("fired", 0) for rule in sim.admin("GET", "/_sim/faults"))
+
+
+def failed_tasks(result):
+    return sum(1 for task in result.tasks if task["status"] == "failed")
+
+
+def test_r1_flaky_api_lifecycle(clean_sim, tmp_path):
+    for index, rule in enumerate(FLAKY):
+        clean_sim.add_fault(**rule, path="^/api/", seed=index + 1)
+    result = run_playbook(tmp_path, LIFECYCLE.format(retries=RETRIES), sim=clean_sim)
+    faults = fired(clean_sim)
+    clean_sim.clear_faults()
+    report("R1 30% 429/502/503 + latency, module lifecycle", 1, faults, failed_tasks(result), duplicates(clean_sim))
+    assert result.rc == 0, result.output
+    assert failed_tasks(result) == 0
+    assert faults > 10
+    state = {s["name"]: s for s in clean_sim.servers()}
+    assert sorted(state) == ["f-1", "f-2"]
+    assert state["f-1"]["status"] == "active" and state["f-1"]["hostname"] == "f-1.example.com"
+    assert state["f-1"]["backups_enabled"] is True
+    assert state["f-2"]["status"] == "stopped"
+
+
+@pytest.mark.parametrize("creates", [1, 3])
+def test_r2_create_committed_then_dropped(clean_sim, tmp_path, creates):
+    clean_sim.add_fault(kind="drop_after_commit", method="POST", path="^/api/v1/servers/$", count=creates)
+    names = [f"d-{i}" for i in range(creates)]
+    tasks = f"""
+    - name: Create
+      vpsorg.cloud.vps_server:
+        name: "{{{{ item }}}}"
+        plan_id: 1
+        os_id: 5
+        location: us-west
+      loop: {json.dumps(names)}
+"""
+    result = run_playbook(tmp_path, play(tasks), sim=clean_sim)
+    faults = fired(clean_sim)
+    report(f"R2 create committed then dropped x{creates}", 1, faults, failed_tasks(result), duplicates(clean_sim))
+    assert result.rc == 0, result.output
+    assert faults == creates
+    servers = clean_sim.servers()
+    assert sorted(s["name"] for s in servers) == names
+    assert duplicates(clean_sim) == 0
+    created = clean_sim.counters()["by_endpoint"]["POST /api/v1/servers/"]
+    assert created == creates
+    reported = {item["item"]: item["server"] for item in result.task("Create")["result"]["results"]}
+    for server in servers:
+        assert reported[server["name"]]["id"] == server["id"]
+        assert reported[server["name"]]["status"] == "active"
+
+
+@pytest.mark.parametrize(
+    ("start_status", "state", "action", "final"),
+    [
+        ("active", "stopped", "stop", "stopped"),
+        ("stopped", "started", "start", "active"),
+        ("active", "restarted", "reboot", "active"),
+    ],
+)
+def test_r3_action_committed_then_dropped(clean_sim, tmp_path, start_status, state, action, final):
+    server = create_server(clean_sim, "p-1")
+    wait_status(clean_sim, server["id"], "active")
+    if start_status == "stopped":
+        api_call(clean_sim, "POST", f"/servers/{server['id']}/stop/")
+        wait_status(clean_sim, server["id"], "stopped")
+    path = f"^/api/v1/servers/{server['id']}/{action}/$"
+    clean_sim.add_fault(kind="drop_after_commit", method="POST", path=path, count=1)
+    before = clean_sim.counters()["by_endpoint"].get(f"POST /api/v1/servers/{{id}}/{action}/", 0)
+    tasks = f"""
+    - name: Power
+      vpsorg.cloud.vps_server_power:
+        id: {server["id"]}
+        state: {state}
+"""
+    result = run_playbook(tmp_path, play(tasks), sim=clean_sim)
+    sent = clean_sim.counters()["by_endpoint"][f"POST /api/v1/servers/{{id}}/{action}/"] - before
+    report(f"R3 {action} committed then dropped", 1, fired(clean_sim), failed_tasks(result), 0)
+    assert result.rc == 0, result.output
+    assert result.task("Power")["status"] == "changed"
+    assert result.task("Power")["result"]["server"]["status"] == final
+    assert sent == 1, f"{sent} {action} requests reached the API"
+
+
+def test_r4_api_down_fails_fast_naming_url_and_cause(tmp_path, sim):
+    tasks = """
+    - name: Down
+      vpsorg.cloud.vps_server_info:
+        api_url: http://127.0.0.1:9/api/v1
+        api_timeout: 2
+        api_retries: 2
+"""
+    started = time.monotonic()
+    result = run_playbook(tmp_path, play(tasks), sim=sim)
+    elapsed = time.monotonic() - started
+    report("R4 API down (connection refused)", 1, 3, 0, 0)
+    assert result.rc != 0
+    msg = result.task("Down")["result"]["msg"]
+    assert "cannot reach the VPS.org API at http://127.0.0.1:9/api/v1: connection failed" in msg
+    assert elapsed < 30
+
+
+def test_r4_api_timing_out_fails_within_timeout_and_retries(clean_sim, tmp_path):
+    clean_sim.add_fault(kind="timeout", seconds=20, path="^/api/")
+    tasks = """
+    - name: Hangs
+      vpsorg.cloud.vps_server_info:
+        api_timeout: 2
+        api_retries: 1
+"""
+    started = time.monotonic()
+    result = run_playbook(tmp_path, play(tasks), sim=clean_sim)
+    elapsed = time.monotonic() - started
+    report("R4 API timing out", 1, fired(clean_sim), 0, 0)
+    clean_sim.clear_faults()
+    assert result.rc != 0
+    msg = result.task("Hangs")["result"]["msg"]
+    assert f"cannot reach the VPS.org API at {clean_sim.api_url}: no answer within 2 s" in msg
+    # two tries of 2 s plus at most one backoff pause (<= 0.5 s), plus ansible's own start-up
+    assert elapsed < 20
