@@ -1,0 +1,138 @@
+# Entry points for the vpsorg.cloud collection: tool venvs, the quality gates, the demo and
+# the benchmark report. `make test` is the command CI runs (.ci/run).
+
+SHELL := bash
+.SHELLFLAGS := -euo pipefail -c
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3.11
+VENV := $(CURDIR)/.venv
+BIN := $(VENV)/bin
+IMPORTER_VENV := $(CURDIR)/.venvs/importer
+CACHE := $(CURDIR)/.cache
+
+# ansible-test and ansible need the collection at ansible_collections/vpsorg/cloud; the tree
+# is a symlink to this checkout. The test harnesses read VPS_COLLECTIONS_ROOT.
+COLLECTIONS_ROOT := /tmp/vpsorg-cloud-collections
+COLLECTION_DIR := $(COLLECTIONS_ROOT)/ansible_collections/vpsorg/cloud
+export VPS_COLLECTIONS_ROOT := $(COLLECTIONS_ROOT)
+export ANSIBLE_COLLECTIONS_PATH := $(COLLECTIONS_ROOT)
+
+export PIP_CACHE_DIR ?= $(HOME)/.cache/pip
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
+export PYTHONDONTWRITEBYTECODE := 1
+export MPLBACKEND := Agg
+
+# ansible-test 2.19.14 bootstraps its venvs with get-pip 24.2 from a host CI cannot reach.
+GET_PIP := $(HOME)/.ansible/test/cache/get_pip_24_2.py
+
+SIMULATOR_PROJECT := $(wildcard simulator/pyproject.toml)
+VENV_STAMP := $(VENV)/.installed
+IMPORTER_STAMP := $(IMPORTER_VENV)/.installed
+
+# Order matters: cheap static gates first so a broken change fails fast.
+GATES := ruff ansible-lint sanity units sim-test integration molecule galaxy docs-lint changelog-lint ee-check
+
+PYTEST := $(BIN)/python -m pytest -p no:cacheprovider
+
+.PHONY: help venv importer-venv collection-link test $(GATES) lint demo bench clean
+
+help:
+	@echo "make venv        tool venv (.venv) + collection symlink + ansible-test bootstrap"
+	@echo "make test        every quality gate in order, with wall times (what CI runs)"
+	@echo "make demo        scripts/demo.sh against the simulator"
+	@echo "make bench       run all benchmarks and write docs/benchmarks.md"
+	@echo "gates:           $(GATES) (make lint = ruff + ansible-lint)"
+
+# --- environments ----------------------------------------------------------------------------
+
+venv: $(VENV_STAMP) collection-link $(GET_PIP)
+
+$(VENV_STAMP): requirements/dev.txt requirements/constraints.txt $(SIMULATOR_PROJECT)
+	[ -x $(BIN)/python ] || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet -r requirements/dev.txt -c requirements/constraints.txt
+ifneq ($(SIMULATOR_PROJECT),)
+	$(BIN)/python -m pip install --quiet -c requirements/constraints.txt -e simulator
+else
+	@echo "warning: simulator/pyproject.toml not found; vps-sim not installed" >&2
+endif
+	touch $@
+
+importer-venv: $(IMPORTER_STAMP)
+
+$(IMPORTER_STAMP): requirements/importer.txt
+	[ -x $(IMPORTER_VENV)/bin/python ] || $(PYTHON) -m venv $(IMPORTER_VENV)
+	$(IMPORTER_VENV)/bin/python -m pip install --quiet -r requirements/importer.txt
+	touch $@
+
+collection-link:
+	mkdir -p $(dir $(COLLECTION_DIR))
+	[ "$$(readlink $(COLLECTION_DIR) || true)" = "$(CURDIR)" ] || ln -sfn $(CURDIR) $(COLLECTION_DIR)
+
+$(GET_PIP): scripts/get_pip_standin.py
+	mkdir -p $(dir $@)
+	cp $< $@
+
+# --- the test command ------------------------------------------------------------------------
+
+test: venv importer-venv
+	@scripts/run_gates.sh $(GATES)
+
+lint: ruff ansible-lint
+
+ruff: venv
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+ansible-lint: venv
+	$(BIN)/ansible-lint --profile production
+
+# Runs from the symlinked tree: ansible-test only accepts .../ansible_collections/NS/NAME.
+sanity: venv
+	cd $(COLLECTION_DIR) && $(BIN)/ansible-test sanity --venv --python 3.11 --color no
+
+units: venv
+	$(PYTEST) -n 2 tests/unit
+
+sim-test: venv
+	$(PYTEST) simulator/tests
+
+# Each test module starts its own simulator on a free port, so xdist workers do not collide.
+integration: venv
+	$(PYTEST) -n 2 tests/integration
+
+molecule: venv
+	$(BIN)/molecule test --all
+
+galaxy: venv importer-venv
+	rm -rf $(CACHE)/galaxy && mkdir -p $(CACHE)/galaxy
+	$(BIN)/ansible-galaxy collection build --force --output-path $(CACHE)/galaxy .
+	$(BIN)/python scripts/galaxy_import.py --importer $(IMPORTER_VENV)/bin/python \
+		--config scripts/galaxy-importer.cfg $(CACHE)/galaxy/vpsorg-cloud-*.tar.gz
+
+docs-lint: venv
+	cd $(COLLECTION_DIR) && $(BIN)/antsibull-docs lint-collection-docs --plugin-docs --skip-rstcheck .
+
+changelog-lint: venv
+	$(BIN)/antsibull-changelog lint
+
+ee-check: venv
+	$(BIN)/python scripts/ee_check.py --builder $(BIN)/ansible-builder --collections $(COLLECTIONS_ROOT) --expect requests
+
+# --- demo and benchmarks ---------------------------------------------------------------------
+
+demo: venv
+	scripts/demo.sh
+
+BENCH_SCRIPTS := $(sort $(wildcard benchmarks/*.py) $(wildcard simulator/bench/*.py))
+
+bench: venv
+	rm -rf $(CACHE)/bench && mkdir -p $(CACHE)/bench
+	for script in $(BENCH_SCRIPTS); do \
+		echo "==> $$script"; \
+		$(BIN)/python $$script --json $(CACHE)/bench/$$(basename $$script .py).json; \
+	done
+	$(BIN)/python scripts/bench_report.py --in $(CACHE)/bench --out docs/benchmarks.md
+
+clean:
+	rm -rf $(CACHE) tests/output .ansible
