@@ -52,13 +52,9 @@ class VpsModule:
     def __init__(self):
         spec = dict(API_ARGUMENT_SPEC)
         spec.update(self.argument_spec)
-        self.module = AnsibleModule(
-            argument_spec=spec, supports_check_mode=True, **self.module_kwargs
-        )
+        self.module = AnsibleModule(argument_spec=spec, supports_check_mode=True, **self.module_kwargs)
         if not HAS_REQUESTS:
-            self.module.fail_json(
-                msg=missing_required_lib("requests"), exception=REQUESTS_IMPORT_ERROR
-            )
+            self.module.fail_json(msg=missing_required_lib("requests"), exception=REQUESTS_IMPORT_ERROR)
         self.params = self.module.params
         self.result = {"changed": False}
         self.progress = []
@@ -88,44 +84,25 @@ class VpsModule:
         if problem:
             self.fail(problem)
         if self.params["api_timeout"] <= 0:
-            self.fail(
-                "api_timeout must be a positive number of seconds, got {}".format(
-                    self.params["api_timeout"]
-                )
-            )
+            self.fail("api_timeout must be a positive number of seconds, got {}".format(self.params["api_timeout"]))
         if self.params["api_retries"] < 0:
-            self.fail(
-                "api_retries must be 0 or more, got {}".format(
-                    self.params["api_retries"]
-                )
-            )
+            self.fail("api_retries must be 0 or more, got {}".format(self.params["api_retries"]))
         if not self.params["api_token"].strip():
             self.fail("api_token must not be empty")
         for option in ("id", "plan_id", "os_id", "ssh_key_id"):
             self.validate_id(option)
-        if (
-            self.params.get("wait_timeout") is not None
-            and self.params["wait_timeout"] <= 0
-        ):
-            self.fail(
-                "wait_timeout must be a positive number of seconds, got {}".format(
-                    self.params["wait_timeout"]
-                )
-            )
+        if self.params.get("wait_timeout") is not None and self.params["wait_timeout"] <= 0:
+            self.fail("wait_timeout must be a positive number of seconds, got {}".format(self.params["wait_timeout"]))
 
     def validate_id(self, option):
         value = self.params.get(option)
         if value is not None and not 1 <= value <= contract.MAX_ID:
-            self.fail(
-                f"{option} must be a positive integer no larger than {contract.MAX_ID}, got {value}"
-            )
+            self.fail(f"{option} must be a positive integer no larger than {contract.MAX_ID}, got {value}")
 
     def validate_name(self, option="name"):
         value = self.params.get(option)
         if value is not None and not contract.NAME_PATTERN.match(value):
-            self.fail(
-                f"{option} {value!r} is not a valid server name: use 1 to 63 letters, digits and hyphens"
-            )
+            self.fail(f"{option} {value!r} is not a valid server name: use 1 to 63 letters, digits and hyphens")
 
     def validate(self):
         """Module-specific checks that need no request."""
@@ -156,19 +133,11 @@ class VpsModule:
         if self.params.get("id") is not None:
             return self.client.get_server_or_none(self.params["id"])
         name = self.params["name"]
-        matches = [
-            server
-            for server in self.client.list_servers()
-            if server.get("name") == name
-        ]
+        matches = [server for server in self.client.list_servers() if server.get("name") == name]
         if len(matches) > 1:
             self.fail(
-                "%d servers are named %r (ids %s); use id to choose one"
-                % (
-                    len(matches),
-                    name,
-                    ", ".join(str(server["id"]) for server in matches),
-                )
+                f"{len(matches)} servers are named {name!r} (ids {', '.join(str(s['id']) for s in matches)}); "
+                "use id to choose one"
             )
         return self.client.get_server(matches[0]["id"]) if matches else None
 
@@ -180,6 +149,4 @@ class VpsModule:
         """Let a transitional status pass; returns the settled server."""
         if server.get("status") not in contract.TRANSITIONAL_STATUSES:
             return server
-        return self.client.wait_until_settled(
-            server["id"], self.params["wait_timeout"], self.label(server)
-        )
+        return self.client.wait_until_settled(server["id"], self.params["wait_timeout"], self.label(server))

@@ -47,11 +47,7 @@ def insecure_url_warning(api_url):
     """A warning when the token would travel unencrypted to another machine, else None."""
     parts = urlsplit(api_url)
     host = (parts.hostname or "").lower()
-    if (
-        parts.scheme == "http"
-        and host not in LOOPBACK_HOSTS
-        and not host.startswith("127.")
-    ):
+    if parts.scheme == "http" and host not in LOOPBACK_HOSTS and not host.startswith("127."):
         return "api_url {} uses plain HTTP to a remote host: the API token is sent unencrypted. Use https://.".format(
             api_url.rstrip("/")
         )
@@ -121,9 +117,7 @@ class VpsClient:
         return text.replace(self._token, "********") if self._token else text
 
     def _error(self, cls, message, status, method, path, body=None):
-        return cls(
-            self._scrub(message), status=status, method=method, path=path, body=body
-        )
+        return cls(self._scrub(message), status=status, method=method, path=path, body=body)
 
     def _send_once(self, method, path, params=None, body=None):
         url = self._origin + self._base_path + path
@@ -144,15 +138,17 @@ class VpsClient:
     def _http_error(self, response, method, path):
         body = self._body(response)
         message = describe_http_error(response.status_code, path, body)
-        return self._error(
-            VpsApiError, message, response.status_code, method, path, body
-        )
+        return self._error(VpsApiError, message, response.status_code, method, path, body)
 
     def _connection_error(self, exc, method, path, cls=VpsApiError):
         if isinstance(exc, requests.exceptions.Timeout):
             cause = f"no answer within {self.timeout} s"
         elif isinstance(exc, requests.exceptions.SSLError):
-            cause = f"TLS certificate verification failed ({exc.__class__.__name__}); set validate_certs: false only for a host you trust"
+            cause = (
+                "TLS certificate verification failed; set validate_certs: false only for a host you trust"
+                if "CERTIFICATE_VERIFY_FAILED" in str(exc)
+                else f"TLS handshake failed ({exc.__class__.__name__})"
+            )
         else:
             cause = f"connection failed ({exc.__class__.__name__})"
         message = f"cannot reach the VPS.org API at {self.api_url}: {cause}"
@@ -160,10 +156,7 @@ class VpsClient:
 
     def _pause(self, attempt, retry_after, why):
         delay = retry.retry_delay(attempt, retry_after, self._rng)
-        self._log(
-            "%s; retrying in %.1f s (retry %d of %d)"
-            % (why, delay, attempt + 1, self.retries)
-        )
+        self._log(f"{why}; retrying in {delay:.1f} s (retry {attempt + 1} of {self.retries})")
         self._sleep(delay)
 
     def request(self, method, path, params=None, body=None):
@@ -174,9 +167,7 @@ class VpsClient:
         AmbiguousRequestError so the caller can re-read the state instead of guessing.
         """
         idempotent = method in IDEMPOTENT_METHODS
-        retry_statuses = (
-            retry.RETRY_STATUSES if idempotent else retry.POST_SAFE_RETRY_STATUSES
-        )
+        retry_statuses = retry.RETRY_STATUSES if idempotent else retry.POST_SAFE_RETRY_STATUSES
         attempt = 0
         while True:
             try:
@@ -200,9 +191,7 @@ class VpsClient:
                     exc, method, path, VpsApiError if safe else AmbiguousRequestError
                 ) from None
             if response.status_code in retry_statuses and attempt < self.retries:
-                retry_after = retry.parse_retry_after(
-                    response.headers.get("Retry-After")
-                )
+                retry_after = retry.parse_retry_after(response.headers.get("Retry-After"))
                 self._pause(
                     attempt,
                     retry_after,
@@ -232,17 +221,13 @@ class VpsClient:
 
     def list_servers(self, filters=None, page_size=None):
         """Every server matching the server-side filters, following `next` to the end."""
-        params = {
-            key: value for key, value in (filters or {}).items() if value is not None
-        }
+        params = {key: value for key, value in (filters or {}).items() if value is not None}
         params[contract.PAGE_SIZE_PARAM] = page_size or contract.DEFAULT_PAGE_SIZE
         servers, seen_ids, seen_pages = [], set(), set()
         path, page_number = contract.SERVERS_PATH, 1
         while True:
             page = self.request("GET", path, params)
-            if not isinstance(page, dict) or not isinstance(
-                page.get(contract.PAGE_RESULTS), list
-            ):
+            if not isinstance(page, dict) or not isinstance(page.get(contract.PAGE_RESULTS), list):
                 raise self._error(
                     VpsApiError,
                     "the server list answer is not a page of results",
@@ -259,11 +244,7 @@ class VpsClient:
             next_url = page.get(contract.PAGE_NEXT)
             if next_url:
                 path, params = self._relative(next_url), None
-            elif (
-                contract.PAGE_NEXT not in page
-                and results
-                and len(servers) < (page.get(contract.PAGE_COUNT) or 0)
-            ):
+            elif contract.PAGE_NEXT not in page and results and len(servers) < (page.get(contract.PAGE_COUNT) or 0):
                 # Fallback for a server that paginates without `next` links.
                 page_number += 1
                 params = dict(params or {}, **{contract.PAGE_PARAM: page_number})
@@ -292,9 +273,7 @@ class VpsClient:
             raise
 
     def update_server(self, server_id, changes):
-        return self.request(
-            contract.UPDATE_METHOD, contract.server_path(server_id), body=changes
-        )
+        return self.request(contract.UPDATE_METHOD, contract.server_path(server_id), body=changes)
 
     def delete_server(self, server_id):
         self.request("DELETE", contract.server_path(server_id))
@@ -326,31 +305,21 @@ class VpsClient:
                 attempt += 1
                 created = self._find_new(body["name"], existing_ids)
                 if created:
-                    self._log(
-                        "the create request got no answer, but server {} was created".format(
-                            created["id"]
-                        )
-                    )
+                    self._log("the create request got no answer, but server {} was created".format(created["id"]))
                     return self.get_server(created["id"])
             else:
                 continue
             raise self._error(
                 VpsApiError,
                 "the create request for server {!r} got no answer and retries are used up; "
-                "no server with that name was found afterwards ({})".format(
-                    body["name"], last_error.message
-                ),
+                "no server with that name was found afterwards ({})".format(body["name"], last_error.message),
                 None,
                 "POST",
                 contract.SERVERS_PATH,
             )
 
     def _find_new(self, name, existing_ids):
-        new = [
-            s
-            for s in self.list_servers()
-            if s.get("name") == name and s.get("id") not in existing_ids
-        ]
+        new = [s for s in self.list_servers() if s.get("name") == name and s.get("id") not in existing_ids]
         if len(new) > 1:
             raise self._error(
                 VpsApiError,
@@ -378,11 +347,7 @@ class VpsClient:
                 attempt += 1
             except VpsApiError as exc:
                 # A repeat after an unanswered request is refused when the first one took effect.
-                settled = (
-                    attempt
-                    and exc.status == 400
-                    and self._applied(spec, before, server_id, path)
-                )
+                settled = attempt and exc.status == 400 and self._applied(spec, before, server_id, path)
                 if not settled:
                     raise
                 return {"status": "success", "server": settled}
@@ -394,11 +359,7 @@ class VpsClient:
         """The server as re-read when the unanswered action took effect, else None."""
         now = self.get_server(server_id)
         if self._action_took_effect(spec, before, now):
-            self._log(
-                "POST {} got no answer, but server {} is now {}".format(
-                    path, server_id, now.get("status")
-                )
-            )
+            self._log("POST {} got no answer, but server {} is now {}".format(path, server_id, now.get("status")))
             return now
         return None
 
@@ -410,9 +371,7 @@ class VpsClient:
         if status != spec["settled"]:
             return False
         # reading: a finished reboot shows as `active` again; updated_at tells it happened.
-        return before.get("status") != status or before.get("updated_at") != now.get(
-            "updated_at"
-        )
+        return before.get("status") != status or before.get("updated_at") != now.get("updated_at")
 
     # -- waiting -------------------------------------------------------------------------
 
@@ -437,9 +396,7 @@ class VpsClient:
                 return server
             if status in contract.SETTLED_STATUSES:
                 raise VpsApiError(
-                    "{} settled as {} while waiting for {}".format(
-                        label, status, " or ".join(sorted(targets))
-                    )
+                    "{} settled as {} while waiting for {}".format(label, status, " or ".join(sorted(targets)))
                 )
             remaining = deadline - self._clock()
             if remaining <= 0:
@@ -452,9 +409,7 @@ class VpsClient:
         return None  # pragma: no cover - poll_intervals never ends
 
     def wait_until_settled(self, server_id, timeout, label=None):
-        return self.wait_for_status(
-            server_id, contract.SETTLED_STATUSES, timeout, label
-        )
+        return self.wait_for_status(server_id, contract.SETTLED_STATUSES, timeout, label)
 
     def wait_until_gone(self, server_id, timeout, label=None):
         label = label or f"server {server_id}"
@@ -464,7 +419,5 @@ class VpsClient:
                 return
             remaining = deadline - self._clock()
             if remaining <= 0:
-                raise VpsApiError(
-                    f"timed out after {timeout} s waiting for {label} to be deleted"
-                )
+                raise VpsApiError(f"timed out after {timeout} s waiting for {label} to be deleted")
             self._sleep(min(interval, remaining))

@@ -28,9 +28,7 @@ class VpsApiError(Exception):
 
     def __str__(self):
         if self.method and self.path:
-            answered = (
-                f"answered HTTP {self.status}" if self.status else "got no answer"
-            )
+            answered = f"answered HTTP {self.status}" if self.status else "got no answer"
             return f"{self.message} ({self.method} {self.path} {answered})"
         return self.message
 
@@ -72,19 +70,13 @@ def describe_http_error(status, path, body):
     if status == 402:
         return "insufficient account balance" + (f": {detail}" if detail else "")
     if status == 403:
-        return "the API token is not allowed to do this" + (
-            f": {detail}" if detail else ""
-        )
+        return "the API token is not allowed to do this" + (f": {detail}" if detail else "")
     if status == 404:
         return f"{_subject(path)} not found"
     if status == 405:
         return "the API does not allow this method here"
     if status == 429:
-        return "rate limited by the API and retries are used up" + (
-            f": {detail}" if detail else ""
-        )
+        return "rate limited by the API and retries are used up" + (f": {detail}" if detail else "")
     if status >= 500:
         return f"the VPS.org API failed with a server error (HTTP {status}); try again later"
-    return "unexpected answer from the API (HTTP {}){}".format(
-        status, f": {detail}" if detail else ""
-    )
+    return "unexpected answer from the API (HTTP {}){}".format(status, f": {detail}" if detail else "")

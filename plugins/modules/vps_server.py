@@ -141,7 +141,9 @@ progress:
   returned: when something was waited for or retried and verbosity is 1 or more
   type: list
   elements: str
-  sample: ["server 'web-01' (id 12345) is provisioning after 0.0 s", "server 'web-01' (id 12345) is active after 95.2 s"]
+  sample:
+    - "server 'web-01' (id 12345) is provisioning after 0.0 s"
+    - "server 'web-01' (id 12345) is active after 95.2 s"
 """
 
 from ansible_collections.vpsorg.cloud.plugins.module_utils import contract
@@ -189,11 +191,7 @@ class VpsServer(VpsModule):
 
     def create(self):
         if self.params["id"] is not None:
-            self.fail(
-                "server id {} not found; to create a server, give its name without id".format(
-                    self.params["id"]
-                )
-            )
+            self.fail("server id {} not found; to create a server, give its name without id".format(self.params["id"]))
         body = creation_body(self.params, self.fail)
         self.result.update(
             changed=True,
@@ -218,10 +216,7 @@ class VpsServer(VpsModule):
     def update(self, server):
         conflicts, unknown = immutable_conflicts(server, self.params)
         if conflicts:
-            self.fail(
-                "; ".join(conflicts)
-                + ". Create a new server to change them; this one is left untouched."
-            )
+            self.fail("; ".join(conflicts) + ". Create a new server to change them; this one is left untouched.")
         for option in unknown:
             self.module.warn(
                 f"{option} cannot be compared on {self.label(server)}: the API does not report it for existing servers"
@@ -259,9 +254,7 @@ class VpsServer(VpsModule):
             return
         self.client.delete_server(server["id"])
         if self.params["wait"]:
-            self.client.wait_until_gone(
-                server["id"], self.params["wait_timeout"], self.label(server)
-            )
+            self.client.wait_until_gone(server["id"], self.params["wait_timeout"], self.label(server))
 
 
 def main():

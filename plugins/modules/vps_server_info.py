@@ -123,8 +123,7 @@ class VpsServerInfo(VpsModule):
 
     def matches(self, server):
         return all(
-            self.params[key] is None or server.get(key) == self.params[key]
-            for key in ("name", "status", "location")
+            self.params[key] is None or server.get(key) == self.params[key] for key in ("name", "status", "location")
         )
 
 

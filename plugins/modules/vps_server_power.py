@@ -112,9 +112,7 @@ class VpsServerPower(VpsModule):
             self.fail(f"no server {what} exists")
         server = self.wait_until_settled(server)
         if server["status"] == contract.STATUS_SUSPENDED:
-            self.fail(
-                f"{self.label(server)} is suspended by VPS.org and cannot be powered on or off"
-            )
+            self.fail(f"{self.label(server)} is suspended by VPS.org and cannot be powered on or off")
         action = PLAN[self.params["state"]].get(server["status"])
         self.result["server"] = server
         if action is None:

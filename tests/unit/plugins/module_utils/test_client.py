@@ -9,13 +9,12 @@ import pytest
 import requests
 import responses
 import yaml
-from responses import matchers
-from urllib3.exceptions import MaxRetryError, NewConnectionError, ProtocolError
-
 from ansible_collections.vpsorg.cloud.plugins.module_utils import retry
 from ansible_collections.vpsorg.cloud.plugins.module_utils.client import VpsClient, insecure_url_warning
 from ansible_collections.vpsorg.cloud.plugins.module_utils.errors import AmbiguousRequestError, VpsApiError
 from ansible_collections.vpsorg.cloud.plugins.module_utils.version import COLLECTION_VERSION
+from responses import matchers
+from urllib3.exceptions import MaxRetryError, NewConnectionError, ProtocolError
 
 API = "https://api.test/api/v1"
 TOKEN = "tok-SECRET-0123456789"
@@ -204,7 +203,7 @@ def test_retry_after_seconds_is_honoured(client, api, clock):
 def test_retry_after_http_date_is_honoured():
     import datetime
 
-    now = datetime.datetime(2026, 11, 27, 12, 0, 0, tzinfo=datetime.timezone.utc)
+    now = datetime.datetime(2026, 11, 27, 12, 0, 0, tzinfo=datetime.UTC)
     assert retry.parse_retry_after("Fri, 27 Nov 2026 12:00:09 GMT", now=now) == 9.0
     assert retry.parse_retry_after("Fri, 27 Nov 2026 11:00:00 GMT", now=now) == 0.0
     assert retry.parse_retry_after("soon") is None
