@@ -18,6 +18,8 @@ COLLECTION_DIR := $(COLLECTIONS_ROOT)/ansible_collections/vpsorg/cloud
 export VPS_COLLECTIONS_ROOT := $(COLLECTIONS_ROOT)
 export ANSIBLE_COLLECTIONS_PATH := $(COLLECTIONS_ROOT)
 
+# Tools call each other by name (antsibull-docs runs ansible-doc, molecule runs ansible-playbook).
+export PATH := $(BIN):$(PATH)
 export PIP_CACHE_DIR ?= $(HOME)/.cache/pip
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 export PYTHONDONTWRITEBYTECODE := 1
@@ -87,9 +89,14 @@ ruff: venv
 ansible-lint: venv
 	$(BIN)/ansible-lint --profile production
 
-# Runs from the symlinked tree: ansible-test only accepts .../ansible_collections/NS/NAME.
+# ansible-test only accepts .../ansible_collections/NS/NAME and resolves symlinks in its working
+# directory, so sanity runs on a real copy of the git-visible files (scripts/sync_tree.py), kept
+# outside any git checkout (ansible-test would list files with the enclosing repo's git).
+SANITY_DIR := /tmp/vpsorg-cloud-sanity/ansible_collections/vpsorg/cloud
+
 sanity: venv
-	cd $(COLLECTION_DIR) && $(BIN)/ansible-test sanity --venv --python 3.11 --color no
+	$(BIN)/python scripts/sync_tree.py . $(SANITY_DIR)
+	cd $(SANITY_DIR) && $(BIN)/ansible-test sanity --venv --python 3.11 --color no
 
 units: venv
 	$(PYTEST) -n 2 tests/unit
