@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Run the given make targets as quality gates, in order: stop at the first failing gate,
-# print each gate's wall time and the total. Each gate runs in its own process group so
+# Run the given make targets as quality gates, in order: stop at the first failing gate
+# (or, with KEEP_GOING=1, run them all and fail at the end), print each gate's wall time
+# and the total. Each gate runs in its own process group so
 # that anything it leaves behind (a stray simulator, an ansible worker) is stopped with it.
 set -uo pipefail
 
@@ -8,6 +9,7 @@ names=()
 times=()
 states=()
 current=""
+first_rc=0
 t_start=$(date +%s.%N)
 
 elapsed() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f", b - a }'; }
@@ -31,6 +33,7 @@ summary() {
     echo "gates: $passed passed, $failed failed"
 }
 
+# shellcheck disable=SC2329  # called through the trap below
 on_signal() {
     stop_group
     summary
@@ -49,12 +52,16 @@ for gate in "$@"; do
     stop_group
     names+=("$gate")
     times+=("$(elapsed "$t0" "$(date +%s.%N)")")
-    if [ "$rc" -ne 0 ]; then
-        states+=("FAILED (exit $rc)")
-        summary
-        echo "make test: gate '$gate' failed" >&2
-        exit "$rc"
+    if [ "$rc" -eq 0 ]; then
+        states+=(ok)
+        continue
     fi
-    states+=(ok)
+    states+=("FAILED (exit $rc)")
+    echo "make test: gate '$gate' failed" >&2
+    [ "$first_rc" -ne 0 ] || first_rc=$rc
+    if [ "${KEEP_GOING:-0}" != 1 ]; then
+        break
+    fi
 done
 summary
+exit "$first_rc"
