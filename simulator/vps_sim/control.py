@@ -1,0 +1,242 @@
+"""The ``/_sim/`` control plane: reset, accounts, seeding, suspension, timings, faults, request log, counters.
+
+It answers only requests carrying ``X-Sim-Admin-Token``; API tokens do not open it.
+"""
+
+from __future__ import annotations
+
+import hmac
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from . import catalog, lifecycle, serializers
+from .faults import RuleError
+from .responses import BadBody, answer, detail, json_body
+from .state import SimState
+
+SEED_MAX = 100_000
+
+
+def admin(view):
+    async def endpoint(request: Request) -> Response:
+        state: SimState = request.app.state.sim
+        given = request.headers.get("x-sim-admin-token", "")
+        if not hmac.compare_digest(given.encode(), state.settings.admin_token.encode()):
+            return detail("Control plane: send the admin token in the X-Sim-Admin-Token header.", 403)
+        try:
+            return await view(request, state)
+        except BadBody as exc:
+            return exc.response
+
+    return endpoint
+
+
+async def _object(request: Request) -> dict:
+    data = await json_body(request)
+    if not isinstance(data, dict):
+        raise BadBody(answer({"non_field_errors": ["Expected a JSON object."]}, 400))
+    return data
+
+
+def _number(data: dict, key: str, errors: dict, *, default=None, integer=False, minimum=0, maximum=None):
+    value = data.get(key, default)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float) or (integer and not isinstance(value, int)):
+        errors[key] = ["A valid integer is required." if integer else "A valid number is required."]
+    elif value < minimum or (maximum is not None and value > maximum):
+        errors[key] = [f"Must be between {minimum} and {maximum}." if maximum else f"Must be >= {minimum}."]
+    return value
+
+
+def _public_account(account: dict) -> dict:
+    # Tokens stay out of control-plane answers too: the label identifies the account.
+    return {"account": account["label"], "balance": round(account["balance"], 2), "servers": account.get("servers", 0)}
+
+
+def admin_server(row: dict, now: float) -> dict:
+    server = lifecycle.resolve(row, now)
+    return {**serializers.detail(server), "account": row.get("account")}
+
+
+@admin
+async def reset(request: Request, state: SimState) -> Response:
+    state.reset()
+    return answer({"reset": True, "accounts": len(state.settings.tokens), **state.timings()})
+
+
+@admin
+async def accounts(request: Request, state: SimState) -> Response:
+    if request.method == "GET":
+        return answer([_public_account(account) for account in state.storage.accounts()])
+    data = await _object(request)
+    errors: dict = {}
+    token = data.get("token")
+    if not isinstance(token, str) or not token.strip() or any(c.isspace() for c in token):
+        errors["token"] = ["A non-empty token without whitespace is required."]
+    balance = _number(data, "balance", errors)
+    if errors:
+        return answer(errors, 400)
+    known = state.storage.account_by_token(token) is not None
+    account = state.storage.ensure_account(
+        token, state.settings.balance if balance is None else float(balance), overwrite_balance=balance is not None
+    )
+    by_label = {a["label"]: a for a in state.storage.accounts()}
+    return answer(_public_account(by_label[account["label"]]), 200 if known else 201)
+
+
+@admin
+async def seed(request: Request, state: SimState) -> Response:
+    data = await _object(request)
+    errors: dict = {}
+    count = _number(data, "count", errors, default=1, integer=True, minimum=1, maximum=SEED_MAX)
+    status = data.get("status", "active")
+    if status not in catalog.STATUSES:
+        errors["status"] = [f"Must be one of: {', '.join(catalog.STATUSES)}."]
+    location = data.get("location")
+    if location is not None and location not in catalog.LOCATIONS:
+        errors["location"] = [f"Must be one of: {', '.join(catalog.LOCATIONS)}."]
+    plan_id = data.get("plan_id", 1)
+    if plan_id not in catalog.PLANS or isinstance(plan_id, bool):
+        errors["plan_id"] = [f"Must be one of: {', '.join(map(str, catalog.PLANS))}."]
+    os_id = data.get("os_id", 5)
+    if os_id not in catalog.OPERATING_SYSTEMS or isinstance(os_id, bool):
+        errors["os_id"] = [f"Must be one of: {', '.join(map(str, catalog.OPERATING_SYSTEMS))}."]
+    prefix = data.get("name_prefix", "seed")
+    if not isinstance(prefix, str) or not prefix or not prefix.replace("-", "").isalnum():
+        errors["name_prefix"] = ["Letters, digits and hyphens only."]
+    token = data.get("token", state.settings.tokens[0])
+    if not isinstance(token, str) or not token:
+        errors["token"] = ["Not a valid string."]
+    if errors:
+        return answer(errors, 400)
+    account = state.storage.ensure_account(token, state.settings.balance, overwrite_balance=False)
+    now = state.clock()
+    target, until = None, None
+    if status == "provisioning":
+        target, until = "active", now + state.provision_delay
+    elif status in ("starting", "stopping", "rebooting"):
+        target = "stopped" if status == "stopping" else "active"
+        until = now + state.transition_delay
+    suspended_from = "active" if status == "suspended" else None
+    locations = [location] if location else list(catalog.LOCATIONS)
+    rows = [
+        (
+            f"{prefix}-{n}",
+            f"{prefix}-{n}",
+            status,
+            target,
+            until,
+            suspended_from,
+            plan_id,
+            os_id,
+            locations[(n - 1) % len(locations)],
+            0,
+            now,
+            now,
+        )
+        for n in range(1, count + 1)
+    ]
+    first, last = state.storage.seed(account["id"], rows)
+    return answer({"created": count, "ids": [first, last]}, 201)
+
+
+@admin
+async def suspension(request: Request, state: SimState) -> Response:
+    raw = request.path_params["server_id"]
+    storage = state.storage
+    with storage.lock:
+        row = storage.get_server(int(raw), None) if raw.isdigit() and len(raw) < 19 else None
+        if row is None:
+            return detail("Not found.", 404)
+        now = state.clock()
+        server = lifecycle.resolve(row, now)
+        if request.url.path.endswith("/unsuspend"):
+            if server["status"] != "suspended":
+                return detail("Server is not suspended.", 400)
+            changes = {"status": server["suspended_from"] or "active", "suspended_from": None, "updated_at": now}
+        else:
+            if server["status"] == "suspended":
+                return answer(admin_server({**row, "account": None}, now))
+            settled = server["target_status"] or server["status"]
+            settled = "active" if settled == "provisioning" else settled
+            changes = {
+                "status": "suspended",
+                "suspended_from": settled,
+                "target_status": None,
+                "transition_until": None,
+                "updated_at": now,
+            }
+        saved = storage.save_server(server, changes)
+    return answer(admin_server(saved, now))
+
+
+@admin
+async def timings(request: Request, state: SimState) -> Response:
+    if request.method == "PUT":
+        data = await _object(request)
+        errors: dict = {}
+        provision = _number(data, "provision_delay", errors, maximum=86400)
+        transition = _number(data, "transition_delay", errors, maximum=86400)
+        unknown = sorted(set(data) - {"provision_delay", "transition_delay"})
+        if unknown:
+            errors["non_field_errors"] = [f"Unknown keys: {', '.join(unknown)}."]
+        if errors:
+            return answer(errors, 400)
+        if provision is not None:
+            state.provision_delay = float(provision)
+        if transition is not None:
+            state.transition_delay = float(transition)
+    return answer(state.timings())
+
+
+@admin
+async def servers(request: Request, state: SimState) -> Response:
+    now = state.clock()
+    return answer([admin_server(row, now) for row in state.storage.all_servers()])
+
+
+@admin
+async def faults(request: Request, state: SimState) -> Response:
+    if request.method == "POST":
+        try:
+            rule = state.faults.add(await json_body(request))
+        except RuleError as exc:
+            return answer(exc.errors, 400)
+        return answer(rule.public(), 201)
+    if request.method == "DELETE":
+        state.faults.clear()
+        return answer({"cleared": True})
+    return answer(state.faults.list())
+
+
+@admin
+async def requests_log(request: Request, state: SimState) -> Response:
+    if request.method == "DELETE":
+        state.log.clear()
+        return answer({"cleared": True})
+    raw = request.query_params.get("since", "0")
+    if not raw.isdigit():
+        return answer({"since": ["A valid integer is required."]}, 400)
+    return answer(state.log.since(int(raw)))
+
+
+@admin
+async def counters(request: Request, state: SimState) -> Response:
+    return answer(state.log.counters())
+
+
+routes = [
+    Route("/_sim/reset", reset, methods=["POST"]),
+    Route("/_sim/accounts", accounts, methods=["GET", "POST"]),
+    Route("/_sim/seed", seed, methods=["POST"]),
+    Route("/_sim/servers", servers, methods=["GET"]),
+    Route("/_sim/servers/{server_id}/suspend", suspension, methods=["POST"]),
+    Route("/_sim/servers/{server_id}/unsuspend", suspension, methods=["POST"]),
+    Route("/_sim/timings", timings, methods=["GET", "PUT"]),
+    Route("/_sim/faults", faults, methods=["GET", "POST", "DELETE"]),
+    Route("/_sim/requests", requests_log, methods=["GET", "DELETE"]),
+    Route("/_sim/counters", counters, methods=["GET"]),
+]
