@@ -77,6 +77,11 @@ $(GET_PIP): scripts/get_pip_standin.py
 
 # --- the test command ------------------------------------------------------------------------
 
+# Gates see no collections or roles installed by hand into ~/.ansible (a stale copy of this
+# collection there would shadow the tree under test). ansible-test keeps its caches in
+# ~/.ansible/test regardless.
+$(GATES) test: export ANSIBLE_HOME := $(CACHE)/ansible-home
+
 test: venv importer-venv
 	@scripts/run_gates.sh $(GATES)
 
