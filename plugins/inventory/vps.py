@@ -1,0 +1,416 @@
+# Copyright: vpsorg.cloud contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+name: vps
+short_description: VPS.org servers as an Ansible inventory
+version_added: 0.1.0
+author:
+  - vpsorg.cloud maintainers (@vpsorg)
+description:
+  - Reads the servers of a VPS.org account and adds each one as a host.
+  - Every field of a server becomes a host variable named O(hostvars_prefix) plus the field name, for example
+    C(vps_id), C(vps_name), C(vps_hostname), C(vps_status), C(vps_ip_address), C(vps_location), C(vps_plan) (a dict
+    with C(id), C(name), C(vcpus), C(memory), C(storage)), C(vps_os) (a dict with C(id) and C(name)),
+    C(vps_backups_enabled), C(vps_created_at) and C(vps_updated_at). With O(fetch_details=true) also
+    C(vps_ipv6_address), C(vps_resource_usage) and C(vps_plan.bandwidth). These names are a stable interface.
+  - A server that has no address yet (for example while it is C(provisioning)) is still added, without
+    C(ansible_host); the reason is shown at C(-v).
+  - The list is read page by page, following the API's C(next) links, so an account of N servers costs
+    N / O(page_size) requests (plus one per server with O(fetch_details=true)).
+  - The configuration file name must end with C(vps.yml) or C(vps.yaml).
+  - String options can be Jinja2 templates, so the token can come from extra vars, a lookup or vault.
+extends_documentation_fragment:
+  - constructed
+  - inventory_cache
+requirements:
+  - requests
+options:
+  plugin:
+    description: Marks the file as a configuration of this plugin.
+    type: str
+    required: true
+    choices: [vpsorg.cloud.vps]
+  api_token:
+    description:
+      - "The VPS.org API token, sent as C(Authorization: Bearer <token>)."
+      - Needed to read the API; a run answered entirely from the cache does not use it.
+      - It is never shown in output, logs or errors.
+    type: str
+    env:
+      - name: VPS_API_TOKEN
+  api_url:
+    description:
+      - Base URL of the VPS.org API, up to and including C(/api/v1).
+      - A plain C(http://) URL to a host other than loopback gets a warning, because the token would travel unencrypted.
+    type: str
+    default: https://admin.vps.org/api/v1
+    env:
+      - name: VPS_API_URL
+  validate_certs:
+    description:
+      - Whether to verify the TLS certificate of O(api_url).
+      - Set to V(false) only for a host you trust, such as a local test endpoint.
+    type: bool
+    default: true
+  api_timeout:
+    description:
+      - Seconds to wait for each HTTP answer before treating the request as failed.
+    type: int
+    default: 30
+  api_retries:
+    description:
+      - How many times a request is repeated after a connection error, a timeout, HTTP 429, 502, 503 or 504,
+        with exponential backoff and jitter, honouring C(Retry-After).
+    type: int
+    default: 5
+  filters:
+    description:
+      - Query parameters sent with the list request, so the API itself does the filtering.
+      - Supported keys are C(status) (for example V(active)) and C(location) (for example V(us-west)).
+    type: dict
+    default: {}
+  page_size:
+    description:
+      - How many servers to ask for per page. The API may answer with fewer; the C(next) link is always followed.
+    type: int
+    default: 100
+  inventory_hostname:
+    description:
+      - Which server field names the host in the inventory.
+      - V(template) uses O(inventory_hostname_template).
+      - A server with an empty value for the chosen field falls back to its C(name), shown at C(-v).
+      - Server names are not unique in VPS.org; when two servers would get the same inventory name, the later one
+        (by id) is added as C(<name>_<id>) and a warning names it.
+    type: str
+    default: name
+    choices: [name, hostname, ip_address, template]
+  inventory_hostname_template:
+    description:
+      - Jinja2 template giving the inventory hostname when O(inventory_hostname=template).
+      - It sees the host variables of the server, for example V({{ vps_name }}.{{ vps_location }}).
+    type: str
+  ansible_host_source:
+    description:
+      - Which server field becomes C(ansible_host).
+      - V(ipv6_address) needs O(fetch_details=true), because only the server detail carries it.
+      - V(none) sets no C(ansible_host).
+    type: str
+    default: ip_address
+    choices: [ip_address, ipv6_address, hostname, none]
+  hostvars_prefix:
+    description:
+      - Prefix of the host variables made from the server fields.
+    type: str
+    default: vps_
+  fetch_details:
+    description:
+      - Also read each server's detail to get C(ipv6_address), C(resource_usage) and C(plan.bandwidth).
+      - Costs one more request per server; they run O(details_concurrency) at a time.
+    type: bool
+    default: false
+  details_concurrency:
+    description:
+      - How many detail requests run at the same time with O(fetch_details=true).
+    type: int
+    default: 8
+notes:
+  - Caching stores the server list as read from the API. Use a persistent cache plugin such as
+    C(ansible.builtin.jsonfile) for the cache to outlive one run; C(--flush-cache) reads the API again.
+  - The cache entry remembers O(api_url), O(filters) and O(fetch_details); changing them reads the API again.
+seealso:
+  - module: vpsorg.cloud.vps_server_info
+"""
+
+EXAMPLES = r"""
+# inventory/vps.yml: every server, token and URL from VPS_API_TOKEN / VPS_API_URL
+plugin: vpsorg.cloud.vps
+
+# inventory/prod.vps.yml: active servers in us-west, grouped by plan and status,
+# the token from an extra var (ansible-inventory -i prod.vps.yml -e vps_token=...)
+---
+plugin: vpsorg.cloud.vps
+api_token: "{{ vps_token }}"
+filters:
+  status: active
+  location: us-west
+keyed_groups:
+  - key: vps_plan.name
+    prefix: plan
+  - key: vps_status
+    prefix: status
+groups:
+  backed_up: vps_backups_enabled
+compose:
+  ansible_user: "'root'"
+
+# inventory/cached.vps.yml: read the API at most once an hour
+---
+plugin: vpsorg.cloud.vps
+api_token: "{{ lookup('ansible.builtin.env', 'MY_VPS_TOKEN') }}"
+cache: true
+cache_plugin: ansible.builtin.jsonfile
+cache_connection: ~/.cache/vpsorg-inventory
+cache_timeout: 3600
+
+# inventory/details.vps.yml: detail fields, hosts named by FQDN, IPv6 addresses
+---
+plugin: vpsorg.cloud.vps
+fetch_details: true
+inventory_hostname: hostname
+ansible_host_source: ipv6_address
+"""
+
+import concurrent.futures
+import threading
+
+from ansible.errors import AnsibleError, AnsibleParserError
+from ansible.plugins.inventory import BaseInventoryPlugin, Cacheable, Constructable
+from ansible.utils.vars import combine_vars
+from ansible_collections.vpsorg.cloud.plugins.module_utils.client import (
+    HAS_REQUESTS,
+    VpsClient,
+    insecure_url_warning,
+    validate_api_url,
+)
+from ansible_collections.vpsorg.cloud.plugins.module_utils.errors import VpsApiError
+
+# Options that hold plain values (as opposed to per-host expressions) and may be templates.
+TEMPLATED_OPTIONS = ("api_token", "api_url", "filters", "hostvars_prefix", "inventory_hostname", "ansible_host_source")
+SERVER_SIDE_FILTERS = ("status", "location")
+# Bump when the shape of a cache entry changes, so an old entry is read as a miss.
+CACHE_FORMAT = 1
+
+
+class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
+    NAME = "vpsorg.cloud.vps"
+
+    def verify_file(self, path):
+        return super().verify_file(path) and path.endswith(("vps.yml", "vps.yaml"))
+
+    def parse(self, inventory, loader, path, cache=True):
+        super().parse(inventory, loader, path, cache)
+        self._read_config_data(path)
+        self._conf = self._templated_settings()
+        self._check_settings()
+
+        cache_key = self.get_cache_key(path)
+        query = self._query()
+        use_cache = self.get_option("cache") and cache
+        servers = self._cached_servers(cache_key, query) if use_cache else None
+        if servers is None:
+            servers = self._fetch_servers()
+            if self.get_option("cache"):
+                self._cache[cache_key] = {"format": CACHE_FORMAT, "query": query, "servers": servers}
+        else:
+            self.display.v(f"vpsorg.cloud.vps: {len(servers)} servers from the inventory cache")
+        self._populate(servers)
+
+    # -- options --------------------------------------------------------------------------
+
+    def _templated_settings(self):
+        """Option values with templates rendered against the extra vars.
+
+        The configuration file is trusted as a template source, so a token can be written as
+        `{{ vault_var }}` or `{{ lookup(...) }}`; values from the environment are never templated.
+        """
+        self.templar.available_variables = self._vars
+        settings = {}
+        for option in TEMPLATED_OPTIONS:
+            value = self.get_option(option)
+            if value is not None and self.templar.is_template(value):
+                try:
+                    value = self.templar.template(value)
+                except Exception as exc:
+                    raise AnsibleParserError(
+                        f"vpsorg.cloud.vps: option {option} could not be templated: {exc}"
+                    ) from None
+            settings[option] = value
+        return settings
+
+    def _check_settings(self):
+        settings = self._conf
+        problem = validate_api_url(settings["api_url"])
+        if problem:
+            raise AnsibleParserError(f"vpsorg.cloud.vps: {problem}")
+        filters = settings["filters"] or {}
+        if not isinstance(filters, dict):
+            raise AnsibleParserError("vpsorg.cloud.vps: filters must be a dictionary")
+        unknown = sorted(set(filters) - set(SERVER_SIDE_FILTERS))
+        if unknown:
+            raise AnsibleParserError(
+                "vpsorg.cloud.vps: unsupported filters {}; the API filters by {}".format(
+                    ", ".join(unknown), " and ".join(SERVER_SIDE_FILTERS)
+                )
+            )
+        for option in ("page_size", "api_timeout", "details_concurrency"):
+            if self.get_option(option) <= 0:
+                raise AnsibleParserError(f"vpsorg.cloud.vps: {option} must be a positive number")
+        if self.get_option("api_retries") < 0:
+            raise AnsibleParserError("vpsorg.cloud.vps: api_retries must be 0 or more")
+        if settings["inventory_hostname"] == "template" and not self.get_option("inventory_hostname_template"):
+            raise AnsibleParserError("vpsorg.cloud.vps: inventory_hostname: template needs inventory_hostname_template")
+        if settings["ansible_host_source"] == "ipv6_address" and not self.get_option("fetch_details"):
+            raise AnsibleParserError(
+                "vpsorg.cloud.vps: ansible_host_source: ipv6_address needs fetch_details: true "
+                "(only the server detail carries ipv6_address)"
+            )
+        if not isinstance(settings["hostvars_prefix"], str):
+            raise AnsibleParserError("vpsorg.cloud.vps: hostvars_prefix must be a string")
+
+    def _query(self):
+        """What the cached list depends on besides the config path."""
+        return {
+            "api_url": self._conf["api_url"].rstrip("/"),
+            "filters": {key: str(value) for key, value in sorted((self._conf["filters"] or {}).items())},
+            "fetch_details": bool(self.get_option("fetch_details")),
+        }
+
+    # -- reading the API ------------------------------------------------------------------
+
+    def _cached_servers(self, cache_key, query):
+        try:
+            entry = self._cache[cache_key]
+        except KeyError:
+            self.display.v("vpsorg.cloud.vps: no inventory cache entry yet; reading the API")
+            return None
+        if not isinstance(entry, dict) or entry.get("format") != CACHE_FORMAT or entry.get("query") != query:
+            self.display.v("vpsorg.cloud.vps: the inventory cache was made with other settings; reading the API")
+            return None
+        return entry["servers"]
+
+    def _client(self):
+        if not HAS_REQUESTS:
+            raise AnsibleError("vpsorg.cloud.vps: the Python library requests is required but not installed")
+        token = self._conf["api_token"]
+        if not token or not str(token).strip():
+            raise AnsibleParserError("vpsorg.cloud.vps: api_token is not set (set api_token or VPS_API_TOKEN)")
+        return VpsClient(
+            self._conf["api_url"],
+            str(token),
+            validate_certs=self.get_option("validate_certs"),
+            timeout=self.get_option("api_timeout"),
+            retries=self.get_option("api_retries"),
+            user_agent_extra="inventory",
+            log=lambda message: self.display.v(f"vpsorg.cloud.vps: {message}"),
+        )
+
+    def _fetch_servers(self):
+        warning = insecure_url_warning(self._conf["api_url"])
+        if warning:
+            self.display.warning(warning)
+        client = self._client()
+        filters = {key: str(value) for key, value in (self._conf["filters"] or {}).items() if value is not None}
+        try:
+            servers = client.list_servers(filters=filters, page_size=self.get_option("page_size"))
+            self.display.v(f"vpsorg.cloud.vps: {len(servers)} servers in {client.request_count} list requests")
+            if self.get_option("fetch_details"):
+                servers = self._with_details(servers)
+        except VpsApiError as exc:
+            raise AnsibleError(f"vpsorg.cloud.vps: {exc}") from None
+        return servers
+
+    def _with_details(self, servers):
+        """Each server's detail, read with bounded concurrency, in the list's order.
+
+        Every worker thread has its own client (and HTTP session), so no connection is shared
+        between threads. A server deleted since the list was read keeps its summary.
+        """
+        local = threading.local()
+
+        def detail(server):
+            if not hasattr(local, "client"):
+                local.client = self._client()
+            found = local.client.get_server_or_none(server["id"])
+            if found is None:
+                self.display.v(
+                    "vpsorg.cloud.vps: server {} (id {}) disappeared while reading details; keeping its summary".format(
+                        server.get("name"), server.get("id")
+                    )
+                )
+                return server
+            return found
+
+        workers = min(self.get_option("details_concurrency"), max(1, len(servers)))
+        with concurrent.futures.ThreadPoolExecutor(max_workers=workers) as pool:
+            return list(pool.map(detail, servers))
+
+    # -- building the inventory -----------------------------------------------------------
+
+    def _populate(self, servers):
+        prefix = self._conf["hostvars_prefix"]
+        strict = self.get_option("strict")
+        compose = self.get_option("compose")
+        groups = self.get_option("groups")
+        keyed_groups = self.get_option("keyed_groups")
+        constructed = bool(compose or groups or keyed_groups)
+        use_extra_vars = self.get_option("use_extra_vars")
+        taken = {}
+        renamed = []
+        for server in sorted(servers, key=lambda s: (s.get("id") is None, s.get("id") or 0)):
+            hostvars = {prefix + key: value for key, value in server.items()}
+            address = self._ansible_host(server)
+            if address:
+                hostvars["ansible_host"] = address
+            host = self._hostname(server, hostvars, strict)
+            if host in taken:
+                renamed.append(f"{host} (id {server.get('id')}, also id {taken[host]})")
+                host = f"{host}_{server.get('id')}"
+            taken[host] = server.get("id")
+            self.inventory.add_host(host)
+            for key, value in hostvars.items():
+                self.inventory.set_variable(host, key, value)
+            if not constructed:
+                continue
+            if use_extra_vars:
+                hostvars = combine_vars(hostvars, self._vars)
+            self._set_composite_vars(compose, hostvars, host, strict=strict)
+            self._add_host_to_composed_groups(groups, hostvars, host, strict=strict)
+            self._add_host_to_keyed_groups(keyed_groups, hostvars, host, strict=strict)
+        if renamed:
+            self.display.warning(
+                "vpsorg.cloud.vps: several servers share an inventory name; later ones got an _<id> suffix: "
+                + ", ".join(renamed)
+            )
+
+    def _ansible_host(self, server):
+        source = self._conf["ansible_host_source"]
+        if source == "none":
+            return None
+        address = server.get(source)
+        if not address:
+            self.display.v(
+                "vpsorg.cloud.vps: server {} (id {}, status {}) has no {} yet; added without ansible_host".format(
+                    server.get("name"), server.get("id"), server.get("status"), source
+                )
+            )
+        return address
+
+    def _hostname(self, server, hostvars, strict):
+        source = self._conf["inventory_hostname"]
+        if source == "template":
+            variables = combine_vars(hostvars, self._vars) if self.get_option("use_extra_vars") else hostvars
+            self.templar.available_variables = variables
+            try:
+                name = self.templar.template(self.get_option("inventory_hostname_template"))
+            except Exception as exc:
+                if strict:
+                    raise AnsibleParserError(
+                        "vpsorg.cloud.vps: inventory_hostname_template failed for server {} (id {}): {}".format(
+                            server.get("name"), server.get("id"), exc
+                        )
+                    ) from None
+                name = None
+        else:
+            name = server.get(source)
+        if name is None or not str(name).strip():
+            if source != "name":
+                self.display.v(
+                    "vpsorg.cloud.vps: server {} (id {}) has no {}; named by its server name".format(
+                        server.get("name"), server.get("id"), source
+                    )
+                )
+            name = server.get("name") or f"vps-{server.get('id')}"
+        return str(name).strip()
