@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import sys
 import tempfile
 
@@ -56,13 +57,18 @@ class AnnouncingServer(uvicorn.Server):
         elif ":" in host:
             host = f"[{host}]"
         url = f"http://{host}:{port}"
+        # The ready file comes first, so whoever has seen the announcement can also read the file.
+        if self.ready_file:
+            payload = {"url": url, "api_url": f"{url}/api/v1", "tokens": self.tokens, "admin_token": self.admin_token}
+            write_ready_file(self.ready_file, payload)
         print(f"VPS.org API simulator listening on {url}/api/v1", flush=True)
         for token in self.tokens:
             print(f"token: {token}", flush=True)
         print(f"control plane: {url}/_sim/ (header X-Sim-Admin-Token)", flush=True)
-        if self.ready_file:
-            payload = {"url": url, "api_url": f"{url}/api/v1", "tokens": self.tokens, "admin_token": self.admin_token}
-            write_ready_file(self.ready_file, payload)
+
+
+def _exit_cleanly(signum, frame) -> None:
+    raise SystemExit(0)
 
 
 def serve(app, *, host: str, port: int, tokens, admin_token, ready_file, log_level: str = "warning") -> None:
@@ -77,6 +83,10 @@ def serve(app, *, host: str, port: int, tokens, admin_token, ready_file, log_lev
         timeout_graceful_shutdown=2,
     )
     server = AnnouncingServer(config, list(tokens), admin_token, ready_file)
+    # uvicorn shuts down gracefully on SIGINT/SIGTERM, then re-raises the signal with the previous
+    # handlers restored; these make that re-raise a normal exit (status 0) instead of death by signal.
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, _exit_cleanly)
     server.run()
     if not server.started:
         sys.exit(1)
