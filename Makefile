@@ -36,6 +36,10 @@ IMPORTER_STAMP := $(IMPORTER_VENV)/.installed
 GATES := ruff ansible-lint sanity units sim-test integration molecule galaxy docs-lint changelog-lint ee-check
 
 PYTEST := $(BIN)/python -m pytest -p no:cacheprovider
+# pytest exits 5 when it collected no tests: for these suites that is a failure, said plainly.
+define run_pytest
+$(PYTEST) $(1) || { rc=$$?; [ $$rc -ne 5 ] || echo "error: no tests collected from $(lastword $(1))" >&2; exit $$rc; }
+endef
 
 .PHONY: help venv importer-venv collection-link test $(GATES) lint demo bench clean
 
@@ -104,14 +108,14 @@ sanity: venv
 	cd $(SANITY_DIR) && $(BIN)/ansible-test sanity --venv --python 3.11 --color no
 
 units: venv
-	$(PYTEST) -n 2 tests/unit
+	$(call run_pytest,-n 2 tests/unit)
 
 sim-test: venv
-	$(PYTEST) simulator/tests
+	$(call run_pytest,simulator/tests)
 
 # Each test module starts its own simulator on a free port, so xdist workers do not collide.
 integration: venv
-	$(PYTEST) -n 2 tests/integration
+	$(call run_pytest,-n 2 tests/integration)
 
 molecule: venv
 	$(BIN)/molecule test --all
