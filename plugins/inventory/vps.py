@@ -14,8 +14,9 @@ description:
   - Every field of a server becomes a host variable named O(hostvars_prefix) plus the field name, for example
     C(vps_id), C(vps_name), C(vps_hostname), C(vps_status), C(vps_ip_address), C(vps_location), C(vps_plan) (a dict
     with C(id), C(name), C(vcpus), C(memory), C(storage)), C(vps_os) (a dict with C(id) and C(name)),
-    C(vps_backups_enabled), C(vps_created_at) and C(vps_updated_at). With O(fetch_details=true) also
-    C(vps_ipv6_address), C(vps_resource_usage) and C(vps_plan.bandwidth). These names are a stable interface.
+    C(vps_created_at) and C(vps_updated_at). With O(fetch_details=true) also C(vps_backups_enabled),
+    C(vps_ipv6_address), C(vps_resource_usage) and C(vps_plan.bandwidth), which the API's list answer does not
+    carry. These names are a stable interface.
   - A server that has no address yet (for example while it is C(provisioning)) is still added, without
     C(ansible_host); the reason is shown at C(-v).
   - The list is read page by page, following the API's C(next) links, so an account of N servers costs
@@ -142,7 +143,7 @@ keyed_groups:
   - key: vps_status
     prefix: status
 groups:
-  backed_up: vps_backups_enabled
+  big: vps_plan.memory >= 8192
 compose:
   ansible_user: "'root'"
 
@@ -161,6 +162,8 @@ plugin: vpsorg.cloud.vps
 fetch_details: true
 inventory_hostname: hostname
 ansible_host_source: ipv6_address
+groups:
+  backed_up: vps_backups_enabled
 """
 
 import concurrent.futures
