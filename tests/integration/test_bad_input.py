@@ -49,7 +49,7 @@ CASES = [
     ("vps_server", {"name": "web", "wait_timeout": 0}, ["wait_timeout", "positive"]),
     ("vps_server", {"name": "web", "wait": "later"}, ["wait", "bool"]),
     ("vps_server", {"name": "web", "size": "big"}, ["size", "Unsupported parameters"]),
-    ("vps_server", {"name": "web", "plan_id": 1}, ["os_id", "location", "to create it"]),
+    ("vps_server", {"name": "new-web", "plan_id": 1}, ["os_id", "location", "to create it"]),
     ("vps_server", {"name": "web", "api_url": "ftp://vps.example/api"}, ["api_url", "http:// or https://"]),
     ("vps_server", {"name": "web", "api_url": "not a url"}, ["api_url", "http:// or https://"]),
     ("vps_server", {"name": "web", "api_timeout": -1}, ["api_timeout", "positive"]),

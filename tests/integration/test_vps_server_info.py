@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from harness import create_server, mutating_requests, play, run_playbook
+from harness import create_server, last_seq, mutating_requests, play, run_playbook
 
 
 def test_filters_are_sent_to_the_api_and_name_matched_exactly(clean_sim, tmp_path):
     clean_sim.seed(30, location="us-east", name_prefix="east")
     create_server(clean_sim, "west-a", location="us-west")
     create_server(clean_sim, "west-b", location="us-west")
+    since = last_seq(clean_sim)
     tasks = """
     - name: All
       vpsorg.cloud.vps_server_info:
@@ -31,7 +32,7 @@ def test_filters_are_sent_to_the_api_and_name_matched_exactly(clean_sim, tmp_pat
     assert all(t["status"] == "ok" for t in result.tasks)
     queries = [r["query"] for r in clean_sim.requests() if r["method"] == "GET" and r["path"] == "/api/v1/servers/"]
     assert any("location=us-west" in q for q in queries)
-    assert mutating_requests(clean_sim) == []
+    assert mutating_requests(clean_sim, since) == []
 
 
 def test_status_filter_and_id_detail(clean_sim, tmp_path):
