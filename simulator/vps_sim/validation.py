@@ -10,6 +10,7 @@ NAME_RE = re.compile(r"^[A-Za-z0-9-]+$")
 HOSTNAME_LABEL_RE = re.compile(r"^(?!-)[A-Za-z0-9-]{1,63}(?<!-)$")
 NAME_MAX = 63
 HOSTNAME_MAX = 253
+SSH_KEY_ID_MAX = 2**31 - 1  # a Django IntegerField
 
 REQUIRED = "This field is required."
 NOT_NULL = "This field may not be null."
@@ -52,7 +53,7 @@ def _string(value, max_length: int) -> str:
 
 def name(value) -> str:
     value = _string(value, NAME_MAX)
-    if not NAME_RE.match(value):
+    if not NAME_RE.fullmatch(value):
         raise Invalid("Enter a valid name consisting of letters, digits and hyphens.")
     return value
 
@@ -60,7 +61,7 @@ def name(value) -> str:
 def hostname(value) -> str:
     value = _string(value, HOSTNAME_MAX)
     labels = value[:-1].split(".") if value.endswith(".") else value.split(".")
-    if not all(HOSTNAME_LABEL_RE.match(label) for label in labels):
+    if not all(HOSTNAME_LABEL_RE.fullmatch(label) for label in labels):
         raise Invalid("Enter a valid hostname (FQDN).")
     return value
 
@@ -101,6 +102,8 @@ def ssh_key_id(value) -> int | None:
         raise Invalid("A valid integer is required.")
     if value < 1:
         raise Invalid("Ensure this value is greater than or equal to 1.")
+    if value > SSH_KEY_ID_MAX:
+        raise Invalid(f"Ensure this value is less than or equal to {SSH_KEY_ID_MAX}.")
     return value
 
 
