@@ -137,9 +137,10 @@ def test_one_failed_server_is_named_and_the_others_are_provisioned(clean_sim, tm
     servers = by_name(clean_sim)
     assert servers["good-01"]["status"] == servers["good-02"]["status"] == "active"
     assert "bad-plan" not in servers
-    # The good servers reached the inventory and the following play configured them.
-    assert result.recap["good-01"]["ok"] == 1 and result.recap["good-02"]["ok"] == 1
-    assert "bad-plan" not in result.recap and "twin" not in result.recap
+    # The good servers reached the inventory; the failure then stops the playbook.
+    published = result.task(ROLE + "Publish the outcome for later tasks and plays")["result"]["ansible_facts"]
+    assert [s["name"] for s in published["vps_servers_result"]["servers"]] == ["good-01", "good-02"]
+    assert set(published["vps_servers_result"]["failed"]) == {"bad-plan", "twin"}
 
     message = result.task(ROLE + "Check that every server of the fleet succeeded")["result"]["msg"]
     assert message.startswith("2 server(s) failed:"), message
