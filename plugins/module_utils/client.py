@@ -32,10 +32,7 @@ except ImportError:
     HAS_REQUESTS = False
     REQUESTS_IMPORT_ERROR = traceback.format_exc()
 
-try:
-    from ansible.release import __version__ as ANSIBLE_VERSION
-except ImportError:  # pragma: no cover - ansible-core always ships ansible.release
-    ANSIBLE_VERSION = "unknown"
+from ansible.module_utils.ansible_release import __version__ as ANSIBLE_VERSION
 
 IDEMPOTENT_METHODS = frozenset(("GET", "PUT", "PATCH", "DELETE"))
 LOOPBACK_HOSTS = frozenset(("localhost", "127.0.0.1", "::1"))

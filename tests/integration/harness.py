@@ -171,6 +171,7 @@ def run_playbook(
     )
     proc = subprocess.run(
         command,
+        check=False,
         capture_output=True,
         text=True,
         env=run_env,
@@ -205,6 +206,7 @@ def run_inventory(
     command += _extra_var_args(tmp_path, extra_vars)
     proc = subprocess.run(
         command,
+        check=False,
         capture_output=True,
         text=True,
         env=base_env(sim, env),

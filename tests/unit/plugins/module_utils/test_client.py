@@ -224,7 +224,7 @@ def test_backoff_is_exponential_with_full_jitter_and_capped(client, api, clock):
     assert client.request_count == 4  # one try + three retries
     for attempt, slept in enumerate(clock.sleeps):
         assert 0 <= slept <= min(retry.BACKOFF_CAP, retry.BACKOFF_BASE * 2**attempt)
-    assert max(retry.backoff_delay(30, random.Random(1)) for _ in range(50)) <= retry.BACKOFF_CAP
+    assert max(retry.backoff_delay(30, random.Random(1)) for _attempt in range(50)) <= retry.BACKOFF_CAP
 
 
 @pytest.mark.parametrize("failure", [dropped, requests.exceptions.ReadTimeout, refused])
