@@ -45,6 +45,10 @@ SERVER_COLUMNS = (
 )
 
 
+def _dict_row(cursor: sqlite3.Cursor, row: tuple) -> dict:
+    return dict(zip([column[0] for column in cursor.description], row, strict=True))
+
+
 class InsufficientBalance(Exception):
     def __init__(self, balance: float):
         super().__init__(balance)
@@ -55,15 +59,20 @@ class Storage:
     def __init__(self, path: str):
         # Threads may call in (the helper's tests, uvicorn's threadpool); the lock serialises every use.
         self._conn = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
-        self._conn.row_factory = sqlite3.Row
+        self._conn.row_factory = _dict_row
         self._lock = threading.RLock()
         self.lock = self._lock  # held by callers around read-modify-write sequences
+        self._accounts: dict[str, dict | None] = {}
         with self._lock:
             if path != ":memory:":
                 self._conn.execute("PRAGMA journal_mode=WAL")
                 self._conn.execute("PRAGMA synchronous=NORMAL")
             self._conn.executescript(SCHEMA)
             self._ensure_id_start()
+
+    def _scalar(self, sql: str, params=()):
+        row = self._conn.execute(sql, params).fetchone()
+        return None if row is None else next(iter(row.values()))
 
     def close(self) -> None:
         with self._lock:
@@ -78,11 +87,12 @@ class Storage:
     # -- accounts -------------------------------------------------------------------------------
     def ensure_account(self, token: str, balance: float, *, overwrite_balance: bool) -> dict:
         with self._lock:
+            self._accounts.pop(token, None)
             row = self._conn.execute("SELECT * FROM accounts WHERE token = ?", (token,)).fetchone()
             if row is None:
                 self._conn.execute("BEGIN IMMEDIATE")
                 try:
-                    next_id = self._conn.execute("SELECT COALESCE(MAX(id), 0) + 1 FROM accounts").fetchone()[0]
+                    next_id = self._scalar("SELECT COALESCE(MAX(id), 0) + 1 FROM accounts")
                     self._conn.execute(
                         "INSERT INTO accounts (id, label, token, balance) VALUES (?, ?, ?, ?)",
                         (next_id, f"account-{next_id}", token, balance),
@@ -96,9 +106,13 @@ class Storage:
             return dict(self._conn.execute("SELECT * FROM accounts WHERE token = ?", (token,)).fetchone())
 
     def account_by_token(self, token: str) -> dict | None:
+        """The account (id, label, token) for ``token``; cached, since every API request asks."""
         with self._lock:
-            row = self._conn.execute("SELECT * FROM accounts WHERE token = ?", (token,)).fetchone()
-        return dict(row) if row else None
+            if token not in self._accounts:
+                self._accounts[token] = self._conn.execute(
+                    "SELECT id, label, token FROM accounts WHERE token = ?", (token,)
+                ).fetchone()
+            return self._accounts[token]
 
     def accounts(self) -> list[dict]:
         with self._lock:
@@ -106,10 +120,11 @@ class Storage:
                 "SELECT a.id, a.label, a.token, a.balance, COUNT(s.id) AS servers FROM accounts a "
                 "LEFT JOIN servers s ON s.account_id = a.id GROUP BY a.id ORDER BY a.id"
             ).fetchall()
-        return [dict(row) for row in rows]
+        return rows
 
     def reset(self, tokens: Iterable[str], balance: float) -> None:
         with self._lock:
+            self._accounts.clear()
             self._conn.execute("BEGIN IMMEDIATE")
             try:
                 self._conn.execute("DELETE FROM servers")
@@ -131,7 +146,7 @@ class Storage:
         with self._lock:
             self._conn.execute("BEGIN IMMEDIATE")
             try:
-                balance = self._conn.execute("SELECT balance FROM accounts WHERE id = ?", (account_id,)).fetchone()[0]
+                balance = self._scalar("SELECT balance FROM accounts WHERE id = ?", (account_id,))
                 if balance + 1e-9 < price:
                     raise InsufficientBalance(balance)
                 self._conn.execute("UPDATE accounts SET balance = balance - ? WHERE id = ?", (price, account_id))
@@ -167,7 +182,7 @@ class Storage:
             sql += " AND account_id = ?"
             params += (account_id,)
         row = self._conn.execute(sql, params).fetchone()
-        return dict(row) if row else None
+        return row
 
     def get_server(self, server_id: int, account_id: int | None) -> dict | None:
         with self._lock:
@@ -187,12 +202,12 @@ class Storage:
             params["location"] = location
         clause = " AND ".join(where)
         with self._lock:
-            count = self._conn.execute(f"SELECT COUNT(*) FROM servers WHERE {clause}", params).fetchone()[0]
+            count = self._scalar(f"SELECT COUNT(*) FROM servers WHERE {clause}", params)
             params["offset"], params["limit"] = pick_page(count)
             rows = self._conn.execute(
                 f"SELECT {SERVER_COLUMNS} FROM servers WHERE {clause} ORDER BY id LIMIT :limit OFFSET :offset", params
             ).fetchall()
-        return count, [dict(row) for row in rows]
+        return count, rows
 
     def all_servers(self) -> list[dict]:
         with self._lock:
@@ -200,7 +215,7 @@ class Storage:
                 f"SELECT {', '.join('s.' + c.strip() for c in SERVER_COLUMNS.split(','))}, a.label AS account "
                 "FROM servers s JOIN accounts a ON a.id = s.account_id ORDER BY s.id"
             ).fetchall()
-        return [dict(row) for row in rows]
+        return rows
 
     def save_server(self, server: dict, changes: dict) -> dict:
         """Write ``changes`` over the (already resolved) ``server`` state in one statement."""
@@ -224,14 +239,14 @@ class Storage:
         with self._lock:
             self._conn.execute("BEGIN IMMEDIATE")
             try:
-                before = self._conn.execute("SELECT seq FROM sqlite_sequence WHERE name = 'servers'").fetchone()[0]
+                before = self._scalar("SELECT seq FROM sqlite_sequence WHERE name = 'servers'")
                 self._conn.executemany(
                     "INSERT INTO servers (account_id, name, hostname, status, target_status, transition_until, "
                     "suspended_from, plan_id, os_id, location, backups_enabled, created_at, updated_at) "
                     "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     [(account_id, *row) for row in rows],
                 )
-                after = self._conn.execute("SELECT seq FROM sqlite_sequence WHERE name = 'servers'").fetchone()[0]
+                after = self._scalar("SELECT seq FROM sqlite_sequence WHERE name = 'servers'")
                 self._conn.execute("COMMIT")
             except BaseException:
                 self._conn.execute("ROLLBACK")
