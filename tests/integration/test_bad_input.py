@@ -5,8 +5,14 @@ All cases run as tasks of one playbook (ignore_errors) so the matrix costs one a
 
 from __future__ import annotations
 
+import contextlib
 import json
+import socket
+import ssl
+import subprocess
+import threading
 
+import pytest
 from harness import create_server, mutating_requests, run_playbook
 
 # (module, arguments, words the error must contain)
@@ -105,3 +111,51 @@ def test_plain_http_to_a_remote_host_is_warned_before_anything_is_sent(clean_sim
     assert result.rc != 0
     outcome = result.task("Remote plain HTTP")["result"]
     assert any("uses plain HTTP to a remote host" in w for w in outcome.get("warnings", [])), outcome
+
+
+@pytest.fixture
+def self_signed_https(tmp_path):
+    """A TLS endpoint on loopback with a self-signed certificate (nothing behind it)."""
+    key, cert = tmp_path / "key.pem", tmp_path / "cert.pem"
+    subprocess.run(
+        [
+            *("openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1"),
+            *("-keyout", str(key), "-out", str(cert)),
+        ],
+        check=True,
+        capture_output=True,
+    )
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert, key)
+    listener = socket.create_server(("127.0.0.1", 0))
+    stop = threading.Event()
+
+    def serve():
+        listener.settimeout(0.2)
+        while not stop.is_set():
+            try:
+                conn, _address = listener.accept()
+            except OSError:
+                continue
+            with contextlib.suppress(OSError, ssl.SSLError), context.wrap_socket(conn, server_side=True):
+                pass
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    yield f"https://127.0.0.1:{listener.getsockname()[1]}/api/v1"
+    stop.set()
+    thread.join(timeout=5)
+    listener.close()
+
+
+def test_bad_certificate_is_refused_with_validate_certs(sim, tmp_path, self_signed_https):
+    playbook = (
+        "- name: TLS\n  hosts: localhost\n  gather_facts: false\n  tasks:\n"
+        "    - name: Self-signed\n"
+        f"      vpsorg.cloud.vps_server_info: {{api_url: '{self_signed_https}', api_retries: 0}}\n"
+    )
+    result = run_playbook(tmp_path, playbook, sim=sim)
+    assert result.rc != 0
+    msg = result.task("Self-signed")["result"]["msg"]
+    assert f"cannot reach the VPS.org API at {self_signed_https}: TLS certificate verification failed" in msg
+    assert "validate_certs: false" in msg
