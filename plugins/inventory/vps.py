@@ -167,6 +167,7 @@ groups:
 """
 
 import concurrent.futures
+import re
 import threading
 
 from ansible.errors import AnsibleError, AnsibleParserError
@@ -185,6 +186,11 @@ TEMPLATED_OPTIONS = ("api_token", "api_url", "filters", "hostvars_prefix", "inve
 SERVER_SIDE_FILTERS = ("status", "location")
 # Bump when the shape of a cache entry changes, so an old entry is read as a miss.
 CACHE_FORMAT = 1
+# `vps_location`, `vps_plan.name`: expressions that only read a variable, the usual keyed_groups key.
+PLAIN_REFERENCE = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*)\s*$")
+JINJA_LITERALS = frozenset(("true", "false", "none", "True", "False", "None"))
+TEMPLATE_MARKERS = ("{{", "{%", "{#")
+_NOT_PLAIN = object()
 
 
 class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
@@ -342,6 +348,39 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
 
     # -- building the inventory -----------------------------------------------------------
 
+    def _compose(self, template, variables, disable_lookups=...):
+        """Evaluate a constructed expression for one host.
+
+        ansible-core compiles the Jinja expression again for every host, which makes keyed_groups
+        the largest cost of a big inventory. An expression that only reads a variable gets the same
+        value straight from the host's variables; everything else goes to Jinja.
+        """
+        value = self._plain_reference(template, variables)
+        if value is _NOT_PLAIN:
+            return super()._compose(template, variables)
+        return value
+
+    def _plain_reference(self, template, variables):
+        if not isinstance(template, str) or self.get_option("use_extra_vars"):
+            return _NOT_PLAIN
+        match = PLAIN_REFERENCE.match(template)
+        if not match:
+            return _NOT_PLAIN
+        names = match.group(1).split(".")
+        if names[0] in JINJA_LITERALS:
+            return _NOT_PLAIN
+        value = variables
+        for position, name in enumerate(names):
+            # `a.b` on a dict prefers a method of that name in Jinja (`plan.items`): leave those to Jinja.
+            if not isinstance(value, dict) or name not in value or (position and hasattr(dict, name)):
+                return _NOT_PLAIN
+            value = value[name]
+        if value is None or isinstance(value, (bool, int, float)):
+            return value
+        if isinstance(value, str) and not any(marker in value for marker in TEMPLATE_MARKERS):
+            return value
+        return _NOT_PLAIN
+
     def _populate(self, servers):
         prefix = self._conf["hostvars_prefix"]
         strict = self.get_option("strict")
@@ -370,8 +409,11 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
             if use_extra_vars:
                 hostvars = combine_vars(hostvars, self._vars)
             self._set_composite_vars(compose, hostvars, host, strict=strict)
-            self._add_host_to_composed_groups(groups, hostvars, host, strict=strict)
-            self._add_host_to_keyed_groups(keyed_groups, hostvars, host, strict=strict)
+            # Once per host instead of once per group entry: groups see the composed variables
+            # and the host's own (inventory_hostname, ...), as with ansible-core's default.
+            hostvars = combine_vars(hostvars, self.inventory.get_host(host).get_vars())
+            self._add_host_to_composed_groups(groups, hostvars, host, strict=strict, fetch_hostvars=False)
+            self._add_host_to_keyed_groups(keyed_groups, hostvars, host, strict=strict, fetch_hostvars=False)
         if renamed:
             self.display.warning(
                 "vpsorg.cloud.vps: several servers share an inventory name; later ones got an _<id> suffix: "

@@ -408,6 +408,49 @@ def test_use_extra_vars_in_compose(run, extra_vars):
     assert run.group_hosts("env_prod") == ["db-1", "web-1"]
 
 
+KEYED_GROUP_KEYS = [
+    {"key": "vps_location", "prefix": "loc"},
+    {"key": "vps_plan.name"},
+    {"key": "vps_plan.memory | string", "prefix": "mem"},
+    {"key": "vps_ip_address", "prefix": "ip", "default_value": "none-yet"},
+    {"key": "vps_hostname", "prefix": "h", "trailing_separator": False},
+    {"key": "vps_os", "prefix": "os"},
+    {"key": "not_a_var", "prefix": "missing"},
+    {"key": "vps_plan.items", "prefix": "method"},
+    {"key": "none", "prefix": "literal"},
+    {"key": "inventory_hostname", "prefix": "self"},
+]
+
+
+def groups_and_vars(run, config):
+    run(config)
+    groups = {name: run.group_hosts(name) for name in run.inventory.groups}
+    return groups, {host: run.hostvars(host) for host in run.hosts}
+
+
+def test_plain_variable_shortcut_matches_jinja(run, fake_client, monkeypatch):
+    fake_client.servers.append(summary(3, "fresh", status="provisioning", ip=None, hostname=""))
+    config = {"keyed_groups": KEYED_GROUP_KEYS, "compose": {"where": "vps_location", "size": "vps_plan.vcpus"}}
+    fast = groups_and_vars(run, config)
+    assert run.group_hosts("ip_none_yet") == ["fresh"]
+    assert run.group_hosts("loc_us_west") == ["fresh", "web-1"]
+    assert run.hostvars("web-1")["size"] == 2
+    monkeypatch.setattr(vps.InventoryModule, "_plain_reference", lambda self, template, variables: vps._NOT_PLAIN)
+    assert groups_and_vars(run, config) == fast
+
+
+def test_plain_variable_shortcut_is_taken(run, monkeypatch):
+    compiled = []
+    original = vps.Constructable._compose
+    monkeypatch.setattr(
+        vps.Constructable,
+        "_compose",
+        lambda self, template, variables: compiled.append(template) or original(self, template, variables),
+    )
+    run({"keyed_groups": [{"key": "vps_location"}, {"key": "vps_plan.name"}, {"key": "vps_name | upper"}]})
+    assert compiled == ["vps_name | upper", "vps_name | upper"]
+
+
 # -- cache -------------------------------------------------------------------------------
 
 
