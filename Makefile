@@ -41,13 +41,14 @@ define run_pytest
 $(PYTEST) $(1) || { rc=$$?; [ $$rc -ne 5 ] || echo "error: no tests collected from $(lastword $(1))" >&2; exit $$rc; }
 endef
 
-.PHONY: help venv importer-venv collection-link test $(GATES) lint demo bench clean
+.PHONY: help venv importer-venv collection-link test $(GATES) lint demo bench faults clean
 
 help:
 	@echo "make venv        tool venv (.venv) + collection symlink + ansible-test bootstrap"
 	@echo "make test        every quality gate in order, with wall times (what CI runs)"
 	@echo "make demo        scripts/demo.sh against the simulator"
 	@echo "make bench       run all benchmarks and write docs/benchmarks.md"
+	@echo "make faults      run the fault scenarios and write docs/fault-tolerance.md"
 	@echo "gates:           $(GATES) (make lint = ruff + ansible-lint)"
 
 # --- environments ----------------------------------------------------------------------------
@@ -149,6 +150,12 @@ bench: venv
 		$(BIN)/python $$script --json $(CACHE)/bench/$$(basename $$script .py).json; \
 	done
 	$(BIN)/python scripts/bench_report.py --in $(CACHE)/bench --out docs/benchmarks.md
+
+# The integration suite's fault scenarios, recorded row by row and rendered as a page.
+faults: venv
+	mkdir -p $(CACHE) && rm -f $(CACHE)/faults.jsonl
+	VPS_FAULT_REPORT=$(CACHE)/faults.jsonl $(call run_pytest,-n 2 tests/integration/test_faults.py)
+	$(BIN)/python scripts/fault_report.py $(CACHE)/faults.jsonl docs/fault-tolerance.md
 
 clean:
 	rm -rf $(CACHE) tests/output .ansible
