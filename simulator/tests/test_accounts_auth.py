@@ -10,6 +10,7 @@ def test_missing_token_is_401(clean):
     assert response.status_code == 401
     assert response.json() == {"detail": "Authentication credentials were not provided."}
     assert response.headers["WWW-Authenticate"].startswith("Bearer")
+    assert "Allow" not in response.headers  # authentication comes before the view
 
 
 def test_invalid_token_is_401(clean):

@@ -40,6 +40,7 @@ def test_list_answers_summaries_in_drf_envelope(api):
     body = response.json()
     assert set(body) == {"count", "next", "previous", "results"}
     assert body["count"] == 1 and body["next"] is None and body["previous"] is None
+    assert response.headers["Allow"] == "GET, POST"
     (summary,) = body["results"]
     assert set(summary) == SUMMARY_KEYS
     assert summary["id"] == created["id"]

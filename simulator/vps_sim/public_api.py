@@ -61,9 +61,12 @@ def handler(allowed: list[str]):
             if method not in allowed:
                 return not_allowed(request.method, allowed)
             try:
-                return await view(request, state, account, method)
+                response = await view(request, state, account, method)
             except BadBody as exc:
-                return exc.response
+                response = exc.response
+            # DRF names the view's methods on every answer, not only on 405.
+            response.headers["Allow"] = ", ".join(allowed)
+            return response
 
         return endpoint
 
