@@ -173,12 +173,6 @@ import threading
 from ansible.errors import AnsibleError, AnsibleParserError
 from ansible.plugins.inventory import BaseInventoryPlugin, Cacheable, Constructable
 from ansible.utils.vars import combine_vars
-from ansible_collections.vpsorg.cloud.plugins.module_utils.client import (
-    HAS_REQUESTS,
-    VpsClient,
-    insecure_url_warning,
-    validate_api_url,
-)
 from ansible_collections.vpsorg.cloud.plugins.module_utils.errors import VpsApiError
 
 # Options that hold plain values (as opposed to per-host expressions) and may be templates.
@@ -191,6 +185,13 @@ PLAIN_REFERENCE = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0
 JINJA_LITERALS = frozenset(("true", "false", "none", "True", "False", "None"))
 TEMPLATE_MARKERS = ("{{", "{%", "{#")
 _NOT_PLAIN = object()
+
+
+def api_client_module():
+    """The shared client, imported only when the API is read: a cache hit does not pay for importing requests."""
+    from ansible_collections.vpsorg.cloud.plugins.module_utils import client
+
+    return client
 
 
 class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
@@ -241,9 +242,8 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
 
     def _check_settings(self):
         settings = self._conf
-        problem = validate_api_url(settings["api_url"])
-        if problem:
-            raise AnsibleParserError(f"vpsorg.cloud.vps: {problem}")
+        if not isinstance(settings["api_url"], str) or not settings["api_url"].strip():
+            raise AnsibleParserError("vpsorg.cloud.vps: api_url must not be empty")
         filters = settings["filters"] or {}
         if not isinstance(filters, dict):
             raise AnsibleParserError("vpsorg.cloud.vps: filters must be a dictionary")
@@ -291,12 +291,13 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
         return entry["servers"]
 
     def _client(self):
-        if not HAS_REQUESTS:
+        api = api_client_module()
+        if not api.HAS_REQUESTS:
             raise AnsibleError("vpsorg.cloud.vps: the Python library requests is required but not installed")
         token = self._conf["api_token"]
         if not token or not str(token).strip():
             raise AnsibleParserError("vpsorg.cloud.vps: api_token is not set (set api_token or VPS_API_TOKEN)")
-        return VpsClient(
+        return api.VpsClient(
             self._conf["api_url"],
             str(token),
             validate_certs=self.get_option("validate_certs"),
@@ -307,7 +308,11 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
         )
 
     def _fetch_servers(self):
-        warning = insecure_url_warning(self._conf["api_url"])
+        api = api_client_module()
+        problem = api.validate_api_url(self._conf["api_url"])
+        if problem:
+            raise AnsibleParserError(f"vpsorg.cloud.vps: {problem}")
+        warning = api.insecure_url_warning(self._conf["api_url"])
         if warning:
             self.display.warning(warning)
         client = self._client()

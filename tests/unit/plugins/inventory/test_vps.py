@@ -12,6 +12,7 @@ from ansible.inventory.data import InventoryData
 from ansible.parsing.dataloader import DataLoader
 from ansible.plugins.loader import inventory_loader
 from ansible_collections.vpsorg.cloud.plugins.inventory import vps
+from ansible_collections.vpsorg.cloud.plugins.module_utils import client
 from ansible_collections.vpsorg.cloud.plugins.module_utils.errors import VpsApiError
 
 TOKEN = "tok-SECRET-inventory-42"
@@ -104,7 +105,7 @@ def fake_client(monkeypatch):
     FakeClient.servers = [summary(1, "web-1"), summary(2, "db-1", location="us-east")]
     FakeClient.error = None
     FakeClient.missing_ids = ()
-    monkeypatch.setattr(vps, "VpsClient", FakeClient)
+    monkeypatch.setattr(client, "VpsClient", FakeClient)
     monkeypatch.setenv("VPS_API_TOKEN", TOKEN)
     monkeypatch.setenv("VPS_API_URL", "https://api.test/api/v1")
     return FakeClient
