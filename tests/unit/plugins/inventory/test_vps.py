@@ -51,7 +51,7 @@ class FakeClient:
 
     instances = []
     servers = []
-    error = None
+    errors = []
     missing_ids = ()
 
     def __init__(self, api_url, api_token, **kwargs):
@@ -66,8 +66,8 @@ class FakeClient:
     def list_servers(self, filters=None, page_size=None):
         self.list_calls.append({"filters": filters, "page_size": page_size})
         self.request_count += 1
-        if FakeClient.error:
-            raise FakeClient.error
+        if FakeClient.errors:
+            raise FakeClient.errors[0]
         return [dict(server) for server in FakeClient.servers]
 
     def get_server_or_none(self, server_id):
@@ -103,7 +103,7 @@ class Recorder:
 def fake_client(monkeypatch):
     FakeClient.instances = []
     FakeClient.servers = [summary(1, "web-1"), summary(2, "db-1", location="us-east")]
-    FakeClient.error = None
+    FakeClient.errors = []
     FakeClient.missing_ids = ()
     monkeypatch.setattr(client, "VpsClient", FakeClient)
     monkeypatch.setenv("VPS_API_TOKEN", TOKEN)
@@ -353,7 +353,7 @@ def test_plain_http_to_remote_host_warns(run):
     ],
 )
 def test_api_errors_become_one_line_ansible_errors(run, fake_client, error, expected):
-    fake_client.error = error
+    fake_client.errors = [error]
     with pytest.raises(AnsibleError) as caught:
         run()
     message = str(caught.value)
@@ -466,7 +466,7 @@ def cache_config(tmp_path):
 def test_cache_hit_makes_no_request(run, fake_client, cache_config):
     run(cache_config)
     assert len(fake_client.instances) == 1
-    fake_client.error = VpsApiError("cannot reach the VPS.org API", method="GET", path="/servers/")
+    fake_client.errors = [VpsApiError("cannot reach the VPS.org API", method="GET", path="/servers/")]
     run(cache_config)
     assert len(fake_client.instances) == 1
     assert set(run.hosts) == {"web-1", "db-1"}
