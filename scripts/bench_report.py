@@ -62,7 +62,10 @@ def cell(value) -> str:
     if isinstance(value, bool) or value is None:
         return "" if value is None else str(value).lower()
     if isinstance(value, float):
-        return f"{value:.0f}" if abs(value) >= 10000 else f"{value:.4g}"
+        # Same number of decimals down a column, so values line up when read.
+        if abs(value) >= 1000:
+            return f"{value:.0f}"
+        return f"{value:.3f}" if value == 0 or abs(value) >= 0.01 else f"{value:.3g}"
     return str(value).replace("|", "\\|")
 
 
