@@ -5,10 +5,11 @@ from __future__ import annotations
 import json
 import math
 import socket
+import subprocess
 from urllib.parse import parse_qs
 
 import pytest
-from harness import create_server, run_inventory
+from harness import BIN, create_server, run_inventory
 from vps_sim.testing import Simulator
 
 LIST_ENDPOINT = "GET /api/v1/servers/"
@@ -154,6 +155,28 @@ def test_token_from_lookup(clean_sim, tmp_path):
     clean_sim.seed(1)
     config = "api_token: \"{{ lookup('ansible.builtin.env', 'SOME_OTHER_VAR') }}\"\n"
     result = inventory(tmp_path, config, clean_sim, env={"VPS_API_TOKEN": None, "SOME_OTHER_VAR": clean_sim.token})
+    assert result.rc == 0, result.output
+    assert list(hostvars(result)) == ["seed-1"]
+
+
+def test_token_from_inline_vault(clean_sim, tmp_path):
+    clean_sim.seed(1)
+    password = tmp_path / "vault-password"
+    password.write_text("inventory-test-vault\n")
+    command = [str(BIN / "ansible-vault"), "encrypt_string", "--vault-password-file", str(password)]
+    encrypted = subprocess.run(
+        [*command, "--name", "api_token", clean_sim.token],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    result = inventory(
+        tmp_path,
+        encrypted,
+        clean_sim,
+        env={"VPS_API_TOKEN": None},
+        args=("--list", "--vault-password-file", str(password)),
+    )
     assert result.rc == 0, result.output
     assert list(hostvars(result)) == ["seed-1"]
 
