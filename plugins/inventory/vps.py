@@ -234,8 +234,9 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
                 try:
                     value = self.templar.template(value)
                 except Exception as exc:
+                    reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
                     raise AnsibleParserError(
-                        f"vpsorg.cloud.vps: option {option} could not be templated: {exc}"
+                        f"vpsorg.cloud.vps: option {option} could not be templated: {reason}"
                     ) from None
             settings[option] = value
         return settings
@@ -404,7 +405,8 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
             host = self._hostname(server, hostvars, strict)
             if host in taken:
                 renamed.append(f"{host} (id {server.get('id')}, also id {taken[host]})")
-                host = f"{host}_{server.get('id')}"
+                while host in taken:
+                    host = f"{host}_{server.get('id')}"
             taken[host] = server.get("id")
             self.inventory.add_host(host)
             for key, value in hostvars.items():

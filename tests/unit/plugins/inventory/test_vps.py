@@ -245,6 +245,12 @@ def test_duplicate_names_keep_every_server(run, fake_client):
     assert "web (id 7, also id 3)" in run.plugin.display.text("warning")
 
 
+def test_renamed_duplicate_never_replaces_another_server(run, fake_client):
+    fake_client.servers = [summary(2, "web_7"), summary(3, "web"), summary(7, "web")]
+    run()
+    assert {run.hostvars(host)["vps_id"] for host in run.hosts} == {2, 3, 7}
+
+
 @pytest.mark.parametrize(("source", "expected"), [("hostname", "web-1.example.com"), ("none", None)])
 def test_ansible_host_source(run, source, expected):
     run({"ansible_host_source": source})
@@ -321,8 +327,10 @@ def test_token_from_env_lookup(run, fake_client, monkeypatch):
 
 
 def test_undefined_template_names_the_option(run, extra_vars):
-    with pytest.raises(AnsibleParserError, match="api_token could not be templated"):
+    with pytest.raises(AnsibleParserError, match="api_token could not be templated") as caught:
         run({"api_token": "{{ not_defined_anywhere }}"})
+    assert "not_defined_anywhere" in str(caught.value)
+    assert "\n" not in str(caught.value)
 
 
 def test_missing_token_is_one_clear_line(run, monkeypatch):
