@@ -171,6 +171,7 @@ import re
 import threading
 
 from ansible.errors import AnsibleError, AnsibleParserError
+from ansible.module_utils.parsing.convert_bool import BOOLEANS_FALSE, BOOLEANS_TRUE
 from ansible.plugins.inventory import BaseInventoryPlugin, Cacheable, Constructable
 from ansible.utils.vars import combine_vars
 from ansible_collections.vpsorg.cloud.plugins.module_utils.errors import VpsApiError
@@ -178,6 +179,8 @@ from ansible_collections.vpsorg.cloud.plugins.module_utils.errors import VpsApiE
 # Options that hold plain values (as opposed to per-host expressions) and may be templates.
 TEMPLATED_OPTIONS = ("api_token", "api_url", "filters", "hostvars_prefix", "inventory_hostname", "ansible_host_source")
 SERVER_SIDE_FILTERS = ("status", "location")
+BOOLEAN_OPTIONS = ("validate_certs", "fetch_details")
+BOOLEANS = frozenset(str(word).lower() for word in BOOLEANS_TRUE | BOOLEANS_FALSE)
 # Bump when the shape of a cache entry changes, so an old entry is read as a miss.
 CACHE_FORMAT = 1
 # `vps_location`, `vps_plan.name`: expressions that only read a variable, the usual keyed_groups key.
@@ -202,7 +205,8 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
 
     def parse(self, inventory, loader, path, cache=True):
         super().parse(inventory, loader, path, cache)
-        self._read_config_data(path)
+        config = self._read_config_data(path)
+        self._check_booleans(config)
         self._conf = self._templated_settings()
         self._check_settings()
 
@@ -240,6 +244,15 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
                     ) from None
             settings[option] = value
         return settings
+
+    @staticmethod
+    def _check_booleans(config):
+        # Ansible's option parsing reads any unknown word as false; for certificate checks that
+        # would silently turn verification off, so a word that is not a boolean is refused.
+        for option in BOOLEAN_OPTIONS:
+            value = config.get(option)
+            if isinstance(value, str) and value.strip().lower() not in BOOLEANS:
+                raise AnsibleParserError(f"vpsorg.cloud.vps: {option} must be true or false, got {value!r}")
 
     def _check_settings(self):
         settings = self._conf

@@ -339,6 +339,18 @@ def test_missing_token_is_one_clear_line(run, monkeypatch):
         run()
 
 
+@pytest.mark.parametrize("option", ["validate_certs", "fetch_details"])
+def test_word_that_is_not_a_boolean_is_refused(run, fake_client, option):
+    with pytest.raises(AnsibleParserError, match=f"{option} must be true or false"):
+        run({option: "maybe"})
+    assert fake_client.instances == []
+
+
+def test_boolean_words_are_accepted(run, fake_client):
+    run({"validate_certs": "no"})
+    assert fake_client.instances[0].kwargs["validate_certs"] is False
+
+
 def test_bad_api_url(run):
     with pytest.raises(AnsibleParserError, match="api_url must be"):
         run({"api_url": "admin.vps.org"})
