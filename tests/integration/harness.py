@@ -197,6 +197,8 @@ def run_inventory(
     extra_vars=None,
     name="vps.yml",
     timeout=600,
+    verbosity=DEFAULT_VERBOSITY,
+    allow_secrets=False,
 ) -> Result:
     tmp_path = Path(tmp_path)
     tmp_path.mkdir(parents=True, exist_ok=True)
@@ -204,16 +206,22 @@ def run_inventory(
     config.write_text(config_yaml)
     command = [str(BIN / "ansible-inventory"), "-i", str(config), *args]
     command += _extra_var_args(tmp_path, extra_vars)
+    if verbosity:
+        command.append("-" + "v" * verbosity)
+    run_env = base_env(sim, env)
     proc = subprocess.run(
         command,
         check=False,
         capture_output=True,
         text=True,
-        env=base_env(sim, env),
+        env=run_env,
         cwd=tmp_path,
         timeout=timeout,
     )
-    return Result(proc.returncode, proc.stdout, proc.stderr)
+    result = Result(proc.returncode, proc.stdout, proc.stderr)
+    if not allow_secrets:
+        assert_no_secrets(result, sim, run_env)
+    return result
 
 
 def play(tasks: str, *, play_vars: str = "") -> str:
