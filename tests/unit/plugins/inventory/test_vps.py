@@ -106,6 +106,8 @@ def fake_client(monkeypatch):
     FakeClient.errors = []
     FakeClient.missing_ids = ()
     monkeypatch.setattr(client, "VpsClient", FakeClient)
+    # The fake needs no HTTP library, so these tests also run where requests is not installed.
+    monkeypatch.setattr(client, "HAS_REQUESTS", True)
     monkeypatch.setenv("VPS_API_TOKEN", TOKEN)
     monkeypatch.setenv("VPS_API_URL", "https://api.test/api/v1")
     return FakeClient
@@ -349,6 +351,13 @@ def test_word_that_is_not_a_boolean_is_refused(run, fake_client, option):
 def test_boolean_words_are_accepted(run, fake_client):
     run({"validate_certs": "no"})
     assert fake_client.instances[0].kwargs["validate_certs"] is False
+
+
+def test_missing_requests_library_is_named(run, fake_client, monkeypatch):
+    monkeypatch.setattr(client, "HAS_REQUESTS", False)
+    with pytest.raises(AnsibleError, match="requests is required"):
+        run()
+    assert fake_client.instances == []
 
 
 def test_bad_api_url(run):
