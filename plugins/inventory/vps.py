@@ -120,7 +120,8 @@ options:
 notes:
   - Caching stores the server list as read from the API. Use a persistent cache plugin such as
     C(ansible.builtin.jsonfile) for the cache to outlive one run; C(--flush-cache) reads the API again.
-  - The cache entry remembers O(api_url), O(filters) and O(fetch_details); changing them reads the API again.
+  - The cache entry remembers O(api_url), O(filters), O(fetch_details) and a fingerprint of O(api_token) (never the
+    token itself); changing any of them reads the API again.
 seealso:
   - module: vpsorg.cloud.vps_server_info
 """
@@ -167,6 +168,7 @@ groups:
 """
 
 import concurrent.futures
+import hashlib
 import re
 import threading
 
@@ -284,8 +286,14 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
             raise AnsibleParserError("vpsorg.cloud.vps: hostvars_prefix must be a string")
 
     def _query(self):
-        """What the cached list depends on besides the config path."""
+        """What the cached list depends on besides the config path.
+
+        A token from extra vars can change between runs of the same file; its fingerprint keeps one
+        account's servers from being answered to another. The token itself is never stored.
+        """
+        token = str(self._conf["api_token"] or "")
         return {
+            "account": hashlib.sha256(f"{self.NAME}:{token}".encode()).hexdigest()[:16],
             "api_url": self._conf["api_url"].rstrip("/"),
             "filters": {key: str(value) for key, value in sorted((self._conf["filters"] or {}).items())},
             "fetch_details": bool(self.get_option("fetch_details")),

@@ -524,6 +524,13 @@ def test_changed_filters_miss_the_cache(run, fake_client, cache_config):
     assert len(fake_client.instances) == 2
 
 
+def test_other_token_misses_the_cache(run, fake_client, cache_config, monkeypatch):
+    run(cache_config)
+    monkeypatch.setenv("VPS_API_TOKEN", "another-account-token")
+    run(cache_config)
+    assert [client.api_token for client in fake_client.instances] == [TOKEN, "another-account-token"]
+
+
 def test_cache_entry_holds_the_raw_server_list(run, cache_config):
     run(cache_config)
     key = run.plugin.get_cache_key(str(run.tmp_path / "test.vps.yml"))
