@@ -90,7 +90,7 @@ def run_playbook(sim, workdir: Path, playbook: str, extra_vars: dict) -> float:
         playbook,
     ]
     started = time.perf_counter()
-    proc = subprocess.run(command, capture_output=True, text=True, env=env, cwd=workdir, timeout=1800)
+    proc = subprocess.run(command, capture_output=True, text=True, env=env, cwd=workdir, timeout=1800, check=False)
     elapsed = time.perf_counter() - started
     if proc.returncode != 0:
         raise SystemExit(f"{playbook} failed (rc {proc.returncode}):\n{proc.stdout[-4000:]}\n{proc.stderr[-2000:]}")
