@@ -211,3 +211,69 @@ def test_r4_api_timing_out_fails_within_timeout_and_retries(clean_sim, tmp_path)
     assert f"cannot reach the VPS.org API at {clean_sim.api_url}: no answer within 2 s" in msg
     # two tries of 2 s plus at most one backoff pause (<= 0.5 s), plus ansible's own start-up
     assert elapsed < 20
+
+
+FLEET_PLAYBOOK = """
+- name: Fleet under faults
+  hosts: localhost
+  gather_facts: false
+  roles:
+    - role: vpsorg.cloud.servers
+"""
+
+
+def fleet_vars(servers, **extra):
+    return {
+        "vps_servers": servers,
+        "vps_servers_defaults": {"plan_id": 1, "os_id": 5, "location": "us-west"},
+        "vps_servers_poll_interval": 0.2,
+        "vps_servers_wait_timeout": 120,
+        "vps_api_retries": RETRIES,
+        **extra,
+    }
+
+
+def test_r1_flaky_api_fleet_role(clean_sim, tmp_path):
+    create_server(clean_sim, "old-1")
+    declared = [
+        {"name": "fleet-1", "hostname": "fleet-1.example.com"},
+        {"name": "fleet-2", "power": "stopped"},
+        {"name": "fleet-3", "backups_enabled": True},
+        {"name": "fleet-4"},
+        {"name": "old-1", "state": "absent"},
+    ]
+    for index, rule in enumerate(FLAKY):
+        clean_sim.add_fault(**rule, path="^/api/", seed=10 + index)
+    first = run_playbook(tmp_path / "1", FLEET_PLAYBOOK, sim=clean_sim, extra_vars=fleet_vars(declared))
+    second = run_playbook(tmp_path / "2", FLEET_PLAYBOOK, sim=clean_sim, extra_vars=fleet_vars(declared))
+    faults = fired(clean_sim)
+    clean_sim.clear_faults()
+    report(
+        "R1 30% 429/502/503 + latency: fleet role, run twice", clean_sim, [first, second], faults, duplicates(clean_sim)
+    )
+    assert first.rc == 0, first.output
+    assert second.rc == 0, second.output
+    assert failed_tasks(first) == failed_tasks(second) == 0
+    assert second.recap["localhost"]["changed"] == 0
+    state = {s["name"]: s for s in clean_sim.servers()}
+    assert sorted(state) == ["fleet-1", "fleet-2", "fleet-3", "fleet-4"]
+    assert state["fleet-1"]["hostname"] == "fleet-1.example.com"
+    assert state["fleet-2"]["status"] == "stopped"
+    assert state["fleet-3"]["backups_enabled"] is True
+    assert {state[name]["status"] for name in ("fleet-1", "fleet-3", "fleet-4")} == {"active"}
+
+
+def test_r2_fleet_creates_committed_then_dropped(clean_sim, tmp_path):
+    names = [f"drop-{i}" for i in range(6)]
+    clean_sim.add_fault(kind="drop_after_commit", method="POST", path="^/api/v1/servers/$", count=4)
+    result = run_playbook(
+        tmp_path, FLEET_PLAYBOOK, sim=clean_sim, extra_vars=fleet_vars([{"name": name} for name in names])
+    )
+    faults = fired(clean_sim)
+    report("R2 4 of 6 fleet creates committed, answer dropped", clean_sim, [result], faults, duplicates(clean_sim))
+    assert result.rc == 0, result.output
+    assert faults == 4
+    assert sorted(s["name"] for s in clean_sim.servers()) == names
+    assert duplicates(clean_sim) == 0
+    assert clean_sim.counters()["by_endpoint"]["POST /api/v1/servers/"] == len(names)
+    assert {s["status"] for s in clean_sim.servers()} == {"active"}
