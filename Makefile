@@ -152,7 +152,7 @@ bench: venv
 		echo "==> $$script"; \
 		$(BIN)/python $$script --json $(CACHE)/bench/$$(basename $$script .py).json || failed="$$failed $$script"; \
 	done; \
-	$(BIN)/python scripts/bench_report.py --in $(CACHE)/bench --out docs/benchmarks.md; \
+	$(BIN)/python scripts/bench_report.py --in $(CACHE)/bench --out docs/benchmarks.md --failed $$failed; \
 	if [ -n "$$failed" ]; then echo "bench: failed:$$failed" >&2; exit 1; fi
 
 # The integration suite's fault scenarios, recorded row by row and rendered as a page.

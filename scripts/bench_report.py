@@ -62,10 +62,8 @@ def cell(value) -> str:
     if isinstance(value, bool) or value is None:
         return "" if value is None else str(value).lower()
     if isinstance(value, float):
-        # Same number of decimals down a column, so values line up when read.
-        if abs(value) >= 1000:
-            return f"{value:.0f}"
-        return f"{value:.3f}" if value == 0 or abs(value) >= 0.01 else f"{value:.3g}"
+        # The benchmarks round their own numbers; only float noise (0.30000000000000004) is cut.
+        return f"{value:.0f}" if abs(value) >= 1e6 else f"{value:.6g}"
     return str(value).replace("|", "\\|")
 
 
@@ -95,7 +93,7 @@ def draw_plot(plot: dict, path: Path) -> None:
     plt.close(fig)
 
 
-def build(results: list[dict], out: Path) -> tuple[str, list[Path]]:
+def build(results: list[dict], out: Path, failed: list[str]) -> tuple[str, list[Path]]:
     now = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC")
     lines = [
         "# Benchmarks",
@@ -132,6 +130,9 @@ def build(results: list[dict], out: Path) -> tuple[str, list[Path]]:
             images.append(image)
             alt = result["plot"].get("title") or result["name"]
             lines += [f"![{alt}]({image.name})", ""]
+    if failed:
+        lines += ["## Not measured in this run", "", "These benchmark scripts failed; their numbers are missing:", ""]
+        lines += [f"- `{script}`" for script in failed] + [""]
     return "\n".join(lines), images
 
 
@@ -139,6 +140,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--in", dest="inputs", type=Path, required=True, help="directory of benchmark JSON files")
     parser.add_argument("--out", type=Path, required=True, help="markdown file to write")
+    parser.add_argument("--failed", nargs="*", default=[], help="benchmark scripts that failed in this run")
     args = parser.parse_args()
 
     files = sorted(args.inputs.glob("*.json"))
@@ -147,7 +149,7 @@ def main() -> int:
         return 1
     results = [json.loads(path.read_text()) for path in files]
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    text, images = build(results, args.out)
+    text, images = build(results, args.out, args.failed)
     if not images:
         print("bench_report: no benchmark produced a plot; the report needs at least one", file=sys.stderr)
         return 1
