@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import platform
 import sys
 from datetime import UTC, datetime
@@ -31,14 +32,14 @@ def main(rows_path: str, out_path: str) -> int:
     rows = [json.loads(line) for line in Path(rows_path).read_text().splitlines() if line.strip()]
     lines = [
         HEADER,
-        f"Measured {datetime.now(UTC):%Y-%m-%d %H:%M} UTC on {platform.node() or 'this machine'} "
+        f"Measured {datetime.now(UTC):%Y-%m-%d %H:%M} UTC on a {os.cpu_count()}-core machine "
         f"(Python {platform.python_version()}).\n",
-        "| scenario | runs | faults injected | failed tasks | duplicate servers | token occurrences |",
-        "| --- | ---: | ---: | ---: | ---: | ---: |",
+        "| scenario | runs | API requests | faults injected | failed tasks | duplicate servers | token occurrences |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     for row in sorted(rows, key=lambda r: r["scenario"]):
         lines.append(
-            f"| {row['scenario']} | {row['runs']} | {row['faults']} | {row['failed_tasks']} | "
+            f"| {row['scenario']} | {row['runs']} | {row['requests']} | {row['faults']} | {row['failed_tasks']} | "
             f"{row['duplicates']} | {row['token_occurrences']} |"
         )
     Path(out_path).write_text("\n".join(lines) + "\n")

@@ -76,6 +76,7 @@ def report(scenario, sim, results, faults, duplicates_found, expected_failures=0
         "scenario": scenario,
         "runs": len(results),
         "faults": faults,
+        "requests": sim.counters()["total"],
         "failed_tasks": sum(failed_tasks(result) for result in results) - expected_failures,
         "duplicates": duplicates_found,
         "token_occurrences": sum(len(leaked_secrets(result, secrets_of(sim, {}))) for result in results),
@@ -97,13 +98,20 @@ def failed_tasks(result):
     return sum(1 for task in result.tasks if task["status"] == "failed")
 
 
-def test_r1_flaky_api_lifecycle(clean_sim, tmp_path):
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_r1_flaky_api_lifecycle(clean_sim, tmp_path, seed):
     for index, rule in enumerate(FLAKY):
-        clean_sim.add_fault(**rule, path="^/api/", seed=index + 1)
+        clean_sim.add_fault(**rule, path="^/api/", seed=seed * 10 + index)
     result = run_playbook(tmp_path, LIFECYCLE.format(retries=RETRIES), sim=clean_sim)
     faults = fired(clean_sim)
     clean_sim.clear_faults()
-    report("R1 30% 429/502/503 + latency: module lifecycle", clean_sim, [result], faults, duplicates(clean_sim))
+    report(
+        f"R1 30% 429/502/503 + latency: module lifecycle (seed {seed})",
+        clean_sim,
+        [result],
+        faults,
+        duplicates(clean_sim),
+    )
     assert result.rc == 0, result.output
     assert failed_tasks(result) == 0
     assert faults > 10
@@ -175,7 +183,7 @@ def test_r3_action_committed_then_dropped(clean_sim, tmp_path, start_status, sta
     assert sent == 1, f"{sent} {action} requests reached the API"
 
 
-def test_r4_api_down_fails_fast_naming_url_and_cause(tmp_path, sim):
+def test_r4_api_down_fails_fast_naming_url_and_cause(tmp_path, clean_sim):
     tasks = """
     - name: Down
       vpsorg.cloud.vps_server_info:
@@ -184,9 +192,9 @@ def test_r4_api_down_fails_fast_naming_url_and_cause(tmp_path, sim):
         api_retries: 2
 """
     started = time.monotonic()
-    result = run_playbook(tmp_path, play(tasks), sim=sim)
+    result = run_playbook(tmp_path, play(tasks), sim=clean_sim)
     elapsed = time.monotonic() - started
-    report("R4 API down (connection refused): fails in time", sim, [result], 3, 0, expected_failures=1)
+    report("R4 API down (connection refused): fails in time", clean_sim, [result], 3, 0, expected_failures=1)
     assert result.rc != 0
     msg = result.task("Down")["result"]["msg"]
     assert "cannot reach the VPS.org API at http://127.0.0.1:9/api/v1: connection failed" in msg
@@ -233,7 +241,8 @@ def fleet_vars(servers, **extra):
     }
 
 
-def test_r1_flaky_api_fleet_role(clean_sim, tmp_path):
+@pytest.mark.parametrize("seed", [1, 2])
+def test_r1_flaky_api_fleet_role(clean_sim, tmp_path, seed):
     create_server(clean_sim, "old-1")
     declared = [
         {"name": "fleet-1", "hostname": "fleet-1.example.com"},
@@ -243,13 +252,17 @@ def test_r1_flaky_api_fleet_role(clean_sim, tmp_path):
         {"name": "old-1", "state": "absent"},
     ]
     for index, rule in enumerate(FLAKY):
-        clean_sim.add_fault(**rule, path="^/api/", seed=10 + index)
+        clean_sim.add_fault(**rule, path="^/api/", seed=seed * 100 + index)
     first = run_playbook(tmp_path / "1", FLEET_PLAYBOOK, sim=clean_sim, extra_vars=fleet_vars(declared))
     second = run_playbook(tmp_path / "2", FLEET_PLAYBOOK, sim=clean_sim, extra_vars=fleet_vars(declared))
     faults = fired(clean_sim)
     clean_sim.clear_faults()
     report(
-        "R1 30% 429/502/503 + latency: fleet role, run twice", clean_sim, [first, second], faults, duplicates(clean_sim)
+        f"R1 30% 429/502/503 + latency: fleet role, run twice (seed {seed})",
+        clean_sim,
+        [first, second],
+        faults,
+        duplicates(clean_sim),
     )
     assert first.rc == 0, first.output
     assert second.rc == 0, second.output
