@@ -15,7 +15,6 @@ from __future__ import annotations
 import argparse
 import json
 import math
-import os
 import subprocess
 import sys
 import tempfile
@@ -25,8 +24,8 @@ from pathlib import Path
 from vps_sim.testing import Simulator
 
 REPO = Path(__file__).resolve().parents[1]
-BIN = Path(sys.executable).parent
-COLLECTIONS_ROOT = Path(os.environ.get("VPS_COLLECTIONS_ROOT", "/tmp/vpsorg-cloud-collections"))
+sys.path.insert(0, str(REPO / "tests" / "integration"))
+from harness import BIN, base_env  # noqa: E402 - the harness lives with the integration tests
 
 PROVISION_DELAY = 2.0
 TRANSITION_DELAY = 0.5
@@ -54,29 +53,11 @@ LIST = "GET /api/v1/servers/"
 DETAIL = "GET /api/v1/servers/{id}/"
 
 
-def ensure_collection_link() -> None:
-    parent = COLLECTIONS_ROOT / "ansible_collections" / "vpsorg"
-    parent.mkdir(parents=True, exist_ok=True)
-    link = parent / "cloud"
-    if not (link.is_symlink() and link.resolve() == REPO):
-        if link.is_symlink() or link.exists():
-            link.unlink()
-        link.symlink_to(REPO)
-
-
 def run_playbook(sim, workdir: Path, playbook: str, extra_vars: dict) -> float:
     """Run ansible-playbook once; returns its wall time in seconds (raises on failure)."""
     vars_file = workdir / "vars.json"
     vars_file.write_text(json.dumps(extra_vars))
-    env = {k: v for k, v in os.environ.items() if not k.startswith("ANSIBLE_")}
-    env.update(
-        ANSIBLE_COLLECTIONS_PATH=str(COLLECTIONS_ROOT),
-        ANSIBLE_LOCALHOST_WARNING="0",
-        ANSIBLE_RETRY_FILES_ENABLED="0",
-        VPS_API_URL=sim.api_url,
-        VPS_API_TOKEN=sim.token,
-        PATH=f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}",
-    )
+    env = base_env(sim)
     command = [
         str(BIN / "ansible-playbook"),
         "-i",
@@ -187,7 +168,6 @@ def main() -> int:
 
     sizes = [1, 5] if args.quick else [1, 5, 20]
     noop_size = 20 if args.quick else 50
-    ensure_collection_link()
     command = "python benchmarks/bench_fleet.py" + (" --quick" if args.quick else "")
     if delay != PROVISION_DELAY:
         command += f" --delay {delay:g}"

@@ -43,9 +43,6 @@ options:
     default: 5
 requirements:
   - requests
-notes:
-  - All modules belong to the action group C(vpsorg.cloud.vps), so the API options can be set once with
-    C(module_defaults) and C(group/vpsorg.cloud.vps).
 """
 
     WAIT = r"""

@@ -24,10 +24,9 @@ description:
   - The configuration file name must end with C(vps.yml) or C(vps.yaml).
   - String options can be Jinja2 templates, so the token can come from extra vars, a lookup or vault.
 extends_documentation_fragment:
+  - vpsorg.cloud.api
   - constructed
   - inventory_cache
-requirements:
-  - requests
 options:
   plugin:
     description: Marks the file as a configuration of this plugin.
@@ -39,34 +38,12 @@ options:
       - "The VPS.org API token, sent as C(Authorization: Bearer <token>)."
       - Needed to read the API; a run answered entirely from the cache does not use it.
       - It is never shown in output, logs or errors.
-    type: str
+    required: false
     env:
       - name: VPS_API_TOKEN
   api_url:
-    description:
-      - Base URL of the VPS.org API, up to and including C(/api/v1).
-      - A plain C(http://) URL to a host other than loopback gets a warning, because the token would travel unencrypted.
-    type: str
-    default: https://admin.vps.org/api/v1
     env:
       - name: VPS_API_URL
-  validate_certs:
-    description:
-      - Whether to verify the TLS certificate of O(api_url).
-      - Set to V(false) only for a host you trust, such as a local test endpoint.
-    type: bool
-    default: true
-  api_timeout:
-    description:
-      - Seconds to wait for each HTTP answer before treating the request as failed.
-    type: int
-    default: 30
-  api_retries:
-    description:
-      - How many times a request is repeated after a connection error, a timeout, HTTP 429, 502, 503 or 504,
-        with exponential backoff and jitter, honouring C(Retry-After).
-    type: int
-    default: 5
   filters:
     description:
       - Query parameters sent with the list request, so the API itself does the filtering.

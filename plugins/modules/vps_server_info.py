@@ -17,13 +17,12 @@ author:
   - vpsorg.cloud maintainers (@vpsorg)
 extends_documentation_fragment:
   - vpsorg.cloud.api
+  - vpsorg.cloud.attributes
 attributes:
   check_mode:
-    description: Can run in check mode and return a changed status prediction without modifying the target.
     support: full
     details: The module only reads, so it runs unchanged in check mode.
   diff_mode:
-    description: Returns details on what has changed (or would change in check mode) when in diff mode.
     support: none
     details: The module changes nothing, so there is no difference to show.
 options:

@@ -17,14 +17,13 @@ author:
   - vpsorg.cloud maintainers (@vpsorg)
 extends_documentation_fragment:
   - vpsorg.cloud.api
+  - vpsorg.cloud.attributes
   - vpsorg.cloud.api.WAIT
 attributes:
   check_mode:
-    description: Can run in check mode and return a changed status prediction without modifying the target.
     support: full
     details: Sends no power action and predicts RV(ignore:changed). Transitional statuses are still waited out.
   diff_mode:
-    description: Returns details on what has changed (or would change in check mode) when in diff mode.
     support: full
     details: Shows the status before and the status requested.
 options:

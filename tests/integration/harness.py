@@ -122,6 +122,10 @@ def _extra_var_args(tmp_path: Path, extra_vars: dict | None) -> list:
     return ["-e", f"@{path}"]
 
 
+def _run(command, run_env, cwd, timeout):
+    return subprocess.run(command, check=False, capture_output=True, text=True, env=run_env, cwd=cwd, timeout=timeout)
+
+
 def run_playbook(
     tmp_path,
     play,
@@ -169,15 +173,7 @@ def run_playbook(
             "RECORD_RESULTS_FILE": str(results_file),
         }
     )
-    proc = subprocess.run(
-        command,
-        check=False,
-        capture_output=True,
-        text=True,
-        env=run_env,
-        cwd=tmp_path,
-        timeout=timeout,
-    )
+    proc = _run(command, run_env, tmp_path, timeout)
     tasks = []
     if results_file.exists():
         tasks = [json.loads(line) for line in results_file.read_text().splitlines() if line.strip()]
@@ -209,15 +205,7 @@ def run_inventory(
     if verbosity:
         command.append("-" + "v" * verbosity)
     run_env = base_env(sim, env)
-    proc = subprocess.run(
-        command,
-        check=False,
-        capture_output=True,
-        text=True,
-        env=run_env,
-        cwd=tmp_path,
-        timeout=timeout,
-    )
+    proc = _run(command, run_env, tmp_path, timeout)
     result = Result(proc.returncode, proc.stdout, proc.stderr)
     if not allow_secrets:
         assert_no_secrets(result, sim, run_env)

@@ -2,25 +2,22 @@
 
 from __future__ import annotations
 
-import os
 import sys
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[2]
-ROOT = Path(os.environ.get("VPS_COLLECTIONS_ROOT", "/tmp/vpsorg-cloud-collections"))
+HERE = Path(__file__).resolve()
 
+# Under ansible-test the tree already sits in ansible_collections/vpsorg/cloud.
+if not any(parent.name == "ansible_collections" for parent in HERE.parents):
+    sys.path.insert(0, str(HERE.parents[1] / "integration"))
+    from harness import ensure_collection_link
 
-def _link_collection():
-    parent = ROOT / "ansible_collections" / "vpsorg"
-    parent.mkdir(parents=True, exist_ok=True)
-    link = parent / "cloud"
-    if not (link.is_symlink() and link.resolve() == REPO):
-        if link.is_symlink() or link.exists():
-            link.unlink()
-        link.symlink_to(REPO)
-    if str(ROOT) not in sys.path:
-        sys.path.insert(0, str(ROOT))
+    root = str(ensure_collection_link())
+    if root not in sys.path:
+        sys.path.insert(0, root)
 
+    # Plugins resolve doc fragments such as vpsorg.cloud.api through Ansible's collection
+    # loader, as they do under ansible-test units.
+    from ansible.utils.collection_loader._collection_finder import _AnsibleCollectionFinder
 
-if not any(Path(p).name == "ansible_collections" for p in Path(__file__).resolve().parents):
-    _link_collection()
+    _AnsibleCollectionFinder(paths=[root])._install()
