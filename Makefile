@@ -88,6 +88,7 @@ $(GET_PIP): scripts/get_pip_standin.py
 $(GATES) test: export ANSIBLE_HOME := $(CACHE)/ansible-home
 
 test: venv importer-venv
+	rm -rf $(CACHE)/ansible-home
 	@scripts/run_gates.sh $(GATES)
 
 lint: ruff ansible-lint
