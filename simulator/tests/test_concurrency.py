@@ -44,7 +44,7 @@ def test_concurrent_creates_and_updates_lose_nothing(clean):
     assert statuses.count(201) == CLIENTS and statuses.count(200) == CLIENTS * 5
     names = {s["id"]: s["name"] for s in clean.servers()}
     assert len(names) == CLIENTS
-    assert {server_id: names[server_id] for server_id, _ in results} == dict(results)
+    assert {server_id: names[server_id] for server_id, _name in results} == dict(results)
     balances = sorted(account["balance"] for account in clean.accounts())
     assert balances == [100_000 - 25 * 12, 100_000 - 25 * 12]
 

@@ -42,7 +42,7 @@ def test_rate_faults_are_reproducible_with_a_seed(clean, api):
     def pattern() -> list[int]:
         clean.clear_faults()
         clean.add_fault(kind="status", status=503, rate=0.3, seed=7)
-        return [api.get("/servers/").status_code for _ in range(40)]
+        return [api.get("/servers/").status_code for _request in range(40)]
 
     first = pattern()
     assert first == pattern()
@@ -98,7 +98,7 @@ def test_short_timeout_fault_ends_with_a_dropped_connection(clean, api):
 def test_fault_listing_counts_and_clearing(clean, api):
     rule = clean.add_fault(kind="status", status=502, count=2)
     assert rule["id"] >= 1 and rule["fired"] == 0
-    for _ in range(3):
+    for _request in range(3):
         api.get("/servers/")
     (listed,) = clean.faults()
     assert listed["fired"] == 2 and listed["remaining"] == 0

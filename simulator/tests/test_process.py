@@ -65,7 +65,11 @@ def test_cli_prints_url_and_tokens_writes_ready_file_and_stops_on_sigterm(tmp_pa
 
 def test_cli_rejects_negative_delays():
     result = subprocess.run(
-        [sys.executable, "-m", "vps_sim.cli", "--provision-delay", "-1"], capture_output=True, text=True, timeout=30
+        [sys.executable, "-m", "vps_sim.cli", "--provision-delay", "-1"],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
     )
     assert result.returncode == 2 and "must be >= 0" in result.stderr
 

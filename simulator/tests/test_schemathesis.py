@@ -46,7 +46,7 @@ def test_openapi_contract_holds_against_the_simulator(tmp_path):
             "--request-timeout",
             "10",
         ]
-        result = subprocess.run(command, capture_output=True, text=True, timeout=240, cwd=tmp_path)
+        result = subprocess.run(command, capture_output=True, text=True, timeout=240, cwd=tmp_path, check=False)
         log = sim.requests()
     output = result.stdout + result.stderr
     assert result.returncode == 0, output[-6000:]

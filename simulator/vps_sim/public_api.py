@@ -22,7 +22,7 @@ def authenticate(state: SimState, request: Request) -> tuple[str, dict | None]:
     if cached is not None:
         return cached
     header = request.headers.get("authorization", "")
-    scheme, _, credentials = header.partition(" ")
+    scheme, _space, credentials = header.partition(" ")
     if scheme.lower() != "bearer":
         result = ("missing", None)
     else:
@@ -168,7 +168,7 @@ def power_action(action: str):
             refusal = lifecycle.refuse_action(action, server["status"])
             if refusal:
                 return detail(refusal, 400)
-            _, passing, target = lifecycle.ACTION_TRANSITIONS[action]
+            _allowed_from, passing, target = lifecycle.ACTION_TRANSITIONS[action]
             saved = storage.save_server(
                 server,
                 {

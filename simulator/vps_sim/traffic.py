@@ -67,7 +67,7 @@ async def drop_connection(scope) -> None:
         raise RuntimeError("drop_after_commit needs the vps-sim server protocol (run through vps-sim)")
     transport.close()
     # Let the server notice the closed connection before the app returns, so it does not try to answer.
-    for _ in range(3):
+    for _tick in range(3):
         await asyncio.sleep(0)
 
 
@@ -96,7 +96,7 @@ class TrafficMiddleware:
             return
         state = self.state
         request = Request(scope)
-        kind, _ = authenticate(state, request)
+        kind, _account = authenticate(state, request)
         method, path = scope["method"], scope["path"]
         entry = {
             "time": state.clock(),
