@@ -28,6 +28,10 @@ def test_create_waits_until_active_and_is_idempotent(clean_sim, tmp_path):
     server = created["result"]["server"]
     assert server["status"] == "active" and server["ip_address"].startswith("203.0.113.")
     assert "resource_usage" in server and server["hostname"] == "web-01.example.com"
+    # The suite runs at -vvvv, where the module reports what it waited for.
+    progress = created["result"]["progress"]
+    assert progress[0].startswith("server 'web-01' (id ") and "is provisioning after" in progress[0]
+    assert "is active after" in progress[-1]
 
     since = last_seq(clean_sim)
     second = run_playbook(tmp_path / "2", create_play(), sim=clean_sim)
@@ -198,3 +202,9 @@ def test_action_group_module_defaults_without_env(clean_sim, tmp_path):
     assert result.rc == 0, result.output
     assert result.task("Read")["result"]["servers"][0]["name"] == "grouped"
     assert result.task("Stop")["result"]["server"]["status"] == "stopped"
+
+
+def test_progress_is_only_reported_at_verbosity(clean_sim, tmp_path):
+    result = run_playbook(tmp_path, create_play(), sim=clean_sim, verbosity=0)
+    assert result.rc == 0, result.output
+    assert "progress" not in result.task("Create")["result"]
