@@ -153,11 +153,12 @@ from ansible.errors import AnsibleError, AnsibleParserError
 from ansible.module_utils.parsing.convert_bool import BOOLEANS_FALSE, BOOLEANS_TRUE
 from ansible.plugins.inventory import BaseInventoryPlugin, Cacheable, Constructable
 from ansible.utils.vars import combine_vars
+from ansible_collections.vpsorg.cloud.plugins.module_utils.connection import connection_problems, insecure_url_warning
+from ansible_collections.vpsorg.cloud.plugins.module_utils.contract import SERVER_SIDE_FILTERS
 from ansible_collections.vpsorg.cloud.plugins.module_utils.errors import VpsApiError
 
 # Options that hold plain values (as opposed to per-host expressions) and may be templates.
 TEMPLATED_OPTIONS = ("api_token", "api_url", "filters", "hostvars_prefix", "inventory_hostname", "ansible_host_source")
-SERVER_SIDE_FILTERS = ("status", "location")
 BOOLEAN_OPTIONS = ("validate_certs", "fetch_details")
 BOOLEANS = frozenset(str(word).lower() for word in BOOLEANS_TRUE | BOOLEANS_FALSE)
 # Bump when the shape of a cache entry changes, so an old entry is read as a miss.
@@ -235,8 +236,11 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
 
     def _check_settings(self):
         settings = self._conf
-        if not isinstance(settings["api_url"], str) or not settings["api_url"].strip():
-            raise AnsibleParserError("vpsorg.cloud.vps: api_url must not be empty")
+        problems = connection_problems(
+            settings["api_url"], self.get_option("api_timeout"), self.get_option("api_retries")
+        )
+        if problems:
+            raise AnsibleParserError("vpsorg.cloud.vps: " + "; ".join(problems))
         filters = settings["filters"] or {}
         if not isinstance(filters, dict):
             raise AnsibleParserError("vpsorg.cloud.vps: filters must be a dictionary")
@@ -247,11 +251,9 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
                     ", ".join(unknown), " and ".join(SERVER_SIDE_FILTERS)
                 )
             )
-        for option in ("page_size", "api_timeout", "details_concurrency"):
+        for option in ("page_size", "details_concurrency"):
             if self.get_option(option) <= 0:
                 raise AnsibleParserError(f"vpsorg.cloud.vps: {option} must be a positive number")
-        if self.get_option("api_retries") < 0:
-            raise AnsibleParserError("vpsorg.cloud.vps: api_retries must be 0 or more")
         if settings["inventory_hostname"] == "template" and not self.get_option("inventory_hostname_template"):
             raise AnsibleParserError("vpsorg.cloud.vps: inventory_hostname: template needs inventory_hostname_template")
         if settings["ansible_host_source"] == "ipv6_address" and not self.get_option("fetch_details"):
@@ -307,11 +309,7 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
         )
 
     def _fetch_servers(self):
-        api = api_client_module()
-        problem = api.validate_api_url(self._conf["api_url"])
-        if problem:
-            raise AnsibleParserError(f"vpsorg.cloud.vps: {problem}")
-        warning = api.insecure_url_warning(self._conf["api_url"])
+        warning = insecure_url_warning(self._conf["api_url"])
         if warning:
             self.display.warning(warning)
         client = self._client()

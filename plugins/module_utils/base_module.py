@@ -10,9 +10,8 @@ from ansible_collections.vpsorg.cloud.plugins.module_utils.client import (
     HAS_REQUESTS,
     REQUESTS_IMPORT_ERROR,
     VpsClient,
-    insecure_url_warning,
-    validate_api_url,
 )
+from ansible_collections.vpsorg.cloud.plugins.module_utils.connection import connection_problems, insecure_url_warning
 from ansible_collections.vpsorg.cloud.plugins.module_utils.errors import VpsApiError
 
 API_ARGUMENT_SPEC = {
@@ -80,13 +79,9 @@ class VpsModule:
         self.module.fail_json(msg=msg, **extra)
 
     def validate_common(self):
-        problem = validate_api_url(self.params["api_url"])
-        if problem:
-            self.fail(problem)
-        if self.params["api_timeout"] <= 0:
-            self.fail("api_timeout must be a positive number of seconds, got {}".format(self.params["api_timeout"]))
-        if self.params["api_retries"] < 0:
-            self.fail("api_retries must be 0 or more, got {}".format(self.params["api_retries"]))
+        problems = connection_problems(self.params["api_url"], self.params["api_timeout"], self.params["api_retries"])
+        if problems:
+            self.fail("; ".join(problems))
         if not self.params["api_token"].strip():
             self.fail("api_token must not be empty")
         for option in ("id", "plan_id", "os_id", "ssh_key_id"):

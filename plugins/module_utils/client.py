@@ -35,28 +35,8 @@ except ImportError:
 from ansible.module_utils.ansible_release import __version__ as ANSIBLE_VERSION
 
 IDEMPOTENT_METHODS = frozenset(("GET", "PUT", "PATCH", "DELETE"))
-LOOPBACK_HOSTS = frozenset(("localhost", "127.0.0.1", "::1"))
 # A listing that has not ended after this many pages is a misbehaving server, not an account.
 MAX_PAGES = 10000
-
-
-def insecure_url_warning(api_url):
-    """A warning when the token would travel unencrypted to another machine, else None."""
-    parts = urlsplit(api_url)
-    host = (parts.hostname or "").lower()
-    if parts.scheme == "http" and host not in LOOPBACK_HOSTS and not host.startswith("127."):
-        return "api_url {} uses plain HTTP to a remote host: the API token is sent unencrypted. Use https://.".format(
-            api_url.rstrip("/")
-        )
-    return None
-
-
-def validate_api_url(api_url):
-    """Problem with api_url as a sentence naming the option, or None."""
-    parts = urlsplit(api_url or "")
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        return f"api_url must be an http:// or https:// URL with a host name, got {api_url!r}"
-    return None
 
 
 def _never_sent(exc):

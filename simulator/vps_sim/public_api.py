@@ -123,6 +123,19 @@ async def create_server(request: Request, state: SimState, account: dict) -> Res
     return answer(serializers.created(row), 201)
 
 
+def current_server(state: SimState, account: dict, server_id: int):
+    """The account's server with its status resolved at this moment, and that moment.
+
+    (None, None) when the account has no such server. Call it with the storage lock held, so
+    the status cannot move between reading it and acting on it.
+    """
+    row = state.storage.get_server(server_id, account["id"])
+    if row is None:
+        return None, None
+    now = state.clock()
+    return lifecycle.resolve(row, now), now
+
+
 @handler(["GET", "PUT", "PATCH", "DELETE"])
 async def server_item(request: Request, state: SimState, account: dict, method: str) -> Response:
     server_id = server_id_of(request)
@@ -134,11 +147,9 @@ async def server_item(request: Request, state: SimState, account: dict, method: 
     data = await json_body(request) if method in ("PUT", "PATCH") else None
     storage = state.storage
     with storage.lock:
-        row = storage.get_server(server_id, account["id"])
-        if row is None:
+        server, now = current_server(state, account, server_id)
+        if server is None:
             return detail(NOT_FOUND, 404)
-        now = state.clock()
-        server = lifecycle.resolve(row, now)
         if method == "GET":
             return answer(serializers.detail(server))
         changes, errors = validation.validate_update(data, partial=method == "PATCH")
@@ -160,11 +171,9 @@ def power_action(action: str):
             return detail(NOT_FOUND, 404)
         storage = state.storage
         with storage.lock:
-            row = storage.get_server(server_id, account["id"])
-            if row is None:
+            server, now = current_server(state, account, server_id)
+            if server is None:
                 return detail(NOT_FOUND, 404)
-            now = state.clock()
-            server = lifecycle.resolve(row, now)
             refusal = lifecycle.refuse_action(action, server["status"])
             if refusal:
                 return detail(refusal, 400)

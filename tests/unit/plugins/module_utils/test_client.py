@@ -10,7 +10,8 @@ import requests
 import responses
 import yaml
 from ansible_collections.vpsorg.cloud.plugins.module_utils import retry
-from ansible_collections.vpsorg.cloud.plugins.module_utils.client import VpsClient, insecure_url_warning
+from ansible_collections.vpsorg.cloud.plugins.module_utils.client import VpsClient
+from ansible_collections.vpsorg.cloud.plugins.module_utils.connection import connection_problems, insecure_url_warning
 from ansible_collections.vpsorg.cloud.plugins.module_utils.errors import AmbiguousRequestError, VpsApiError
 from ansible_collections.vpsorg.cloud.plugins.module_utils.version import COLLECTION_VERSION
 from responses import matchers
@@ -441,6 +442,13 @@ def test_plain_http_to_a_remote_host_is_warned_about():
     assert insecure_url_warning("http://127.0.0.1:8080/api/v1") is None
     assert insecure_url_warning("http://localhost:8080/api/v1") is None
     assert insecure_url_warning("https://api.example.com/api/v1") is None
+
+
+def test_connection_problems_name_each_option():
+    assert connection_problems("https://api.example.com/api/v1", 30, 0) == []
+    problems = connection_problems("ftp://x", 0, -1)
+    assert [p.split(" ", 1)[0] for p in problems] == ["api_url", "api_timeout", "api_retries"]
+    assert connection_problems(None, 1, 1)[0].startswith("api_url must be an http:// or https:// URL")
 
 
 def test_ambiguous_error_is_a_vps_api_error():
