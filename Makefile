@@ -12,8 +12,9 @@ IMPORTER_VENV := $(CURDIR)/.venvs/importer
 CACHE := $(CURDIR)/.cache
 
 # ansible-test and ansible need the collection at ansible_collections/vpsorg/cloud; the tree
-# is a symlink to this checkout. The test harnesses read VPS_COLLECTIONS_ROOT.
-COLLECTIONS_ROOT := /tmp/vpsorg-cloud-collections
+# is a symlink to this checkout, kept inside it so two checkouts on one machine never re-point
+# each other's link. The test harnesses read VPS_COLLECTIONS_ROOT.
+COLLECTIONS_ROOT := $(CACHE)/collections
 COLLECTION_DIR := $(COLLECTIONS_ROOT)/ansible_collections/vpsorg/cloud
 export VPS_COLLECTIONS_ROOT := $(COLLECTIONS_ROOT)
 export ANSIBLE_COLLECTIONS_PATH := $(COLLECTIONS_ROOT)
@@ -103,7 +104,10 @@ ansible-lint: venv
 # ansible-test only accepts .../ansible_collections/NS/NAME and resolves symlinks in its working
 # directory, so sanity runs on a real copy of the git-visible files (scripts/sync_tree.py), kept
 # outside any git checkout (ansible-test would list files with the enclosing repo's git).
-SANITY_DIR := /tmp/vpsorg-cloud-sanity/ansible_collections/vpsorg/cloud
+# The copy's place is derived from this checkout's path, so two checkouts never share it.
+TMP_ROOT := $(or $(TMPDIR),/tmp)
+CHECKOUT_ID := $(shell printf '%s' '$(CURDIR)' | sha256sum | cut -c1-12)
+SANITY_DIR := $(TMP_ROOT)/vpsorg-cloud-sanity-$(CHECKOUT_ID)/ansible_collections/vpsorg/cloud
 
 sanity: venv
 	$(BIN)/python scripts/sync_tree.py . $(SANITY_DIR)

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
-COLLECTIONS_ROOT = Path(os.environ.get("VPS_COLLECTIONS_ROOT", "/tmp/vpsorg-cloud-collections"))
+COLLECTIONS_ROOT = Path(os.environ.get("VPS_COLLECTIONS_ROOT", REPO / ".cache" / "collections"))
 BIN = Path(sys.executable).parent
 CALLBACKS = Path(__file__).resolve().parent / "callback_plugins"
 
