@@ -153,7 +153,11 @@ from ansible.errors import AnsibleError, AnsibleParserError
 from ansible.module_utils.parsing.convert_bool import BOOLEANS_FALSE, BOOLEANS_TRUE
 from ansible.plugins.inventory import BaseInventoryPlugin, Cacheable, Constructable
 from ansible.utils.vars import combine_vars
-from ansible_collections.vpsorg.cloud.plugins.module_utils.connection import connection_problems, insecure_url_warning
+from ansible_collections.vpsorg.cloud.plugins.module_utils.connection import (
+    connection_problems,
+    insecure_url_warning,
+    token_problem,
+)
 from ansible_collections.vpsorg.cloud.plugins.module_utils.contract import SERVER_SIDE_FILTERS
 from ansible_collections.vpsorg.cloud.plugins.module_utils.errors import VpsApiError
 
@@ -296,8 +300,9 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
         if not api.HAS_REQUESTS:
             raise AnsibleError("vpsorg.cloud.vps: the Python library requests is required but not installed")
         token = self._conf["api_token"]
-        if not token or not str(token).strip():
-            raise AnsibleParserError("vpsorg.cloud.vps: api_token is not set (set api_token or VPS_API_TOKEN)")
+        problem = token_problem(token)
+        if problem:
+            raise AnsibleParserError(f"vpsorg.cloud.vps: {problem}")
         return api.VpsClient(
             self._conf["api_url"],
             str(token),

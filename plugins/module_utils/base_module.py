@@ -1,6 +1,10 @@
 # Copyright: vpsorg.cloud contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The flow every module shares: common options, the client, lookup, errors, waiting, the result."""
+"""The flow every module shares: common options, checks before any request, the client, lookup,
+the error path (`msg` plus a structured `failure`) and the result.
+
+Private to this collection (see README "Stability"): names here may change in any release.
+"""
 
 from __future__ import annotations
 
@@ -11,7 +15,11 @@ from ansible_collections.vpsorg.cloud.plugins.module_utils.client import (
     REQUESTS_IMPORT_ERROR,
     VpsClient,
 )
-from ansible_collections.vpsorg.cloud.plugins.module_utils.connection import connection_problems, insecure_url_warning
+from ansible_collections.vpsorg.cloud.plugins.module_utils.connection import (
+    connection_problems,
+    insecure_url_warning,
+    token_problem,
+)
 from ansible_collections.vpsorg.cloud.plugins.module_utils.errors import VpsApiError
 
 API_ARGUMENT_SPEC = {
@@ -41,79 +49,141 @@ WAIT_SPEC = {
     "wait_timeout": {"type": "int", "default": 600},
 }
 
+# reading: an FQDN is at most 253 characters.
+MAX_HOSTNAME_LENGTH = 253
+
+
+class InvalidOption(Exception):
+    """A value refused before any request; names the option."""
+
+    def __init__(self, option, message):
+        super().__init__(message)
+        self.option = option
+        self.message = message
+
+
+def id_problem(option, value):
+    if value is not None and not 1 <= value <= contract.MAX_ID:
+        return f"{option} must be a positive integer no larger than {contract.MAX_ID}, got {value}"
+    return None
+
+
+def name_problem(option, value):
+    if value is not None and not contract.NAME_PATTERN.fullmatch(value):
+        return f"{option} {value!r} is not a valid server name: use 1 to 63 letters, digits and hyphens"
+    return None
+
+
+def text_problem(option, value, max_length=None):
+    """Hostnames and locations travel in JSON bodies and query strings: no control characters."""
+    if value is None:
+        return None
+    if not value.strip():
+        return f"{option} must not be empty"
+    if value != value.strip() or not contract.TEXT_FIELD_PATTERN.fullmatch(value):
+        return f"{option} {value!r} must not have surrounding whitespace or control characters"
+    if max_length and len(value) > max_length:
+        return f"{option} is {len(value)} characters long; at most {max_length} are allowed"
+    return None
+
+
+def option_problems(params, spec):
+    """Checks that need no request, for the options this module has: (option, sentence) pairs."""
+    problems = []
+    for option in spec:
+        value = params.get(option)
+        if option == "id" or option.endswith("_id"):
+            problems.append((option, id_problem(option, value)))
+        elif option == "name":
+            problems.append((option, name_problem(option, value)))
+        elif option == "hostname":
+            problems.append((option, text_problem(option, value, MAX_HOSTNAME_LENGTH)))
+        elif option == "location":
+            problems.append((option, text_problem(option, value)))
+        elif option == "wait_timeout" and value is not None and value <= 0:
+            problems.append((option, f"wait_timeout must be a positive number of seconds, got {value}"))
+    return [(option, problem) for option, problem in problems if problem]
+
 
 class VpsModule:
-    """Base of every module: subclasses implement run() and fill self.result."""
+    """Base of every module: subclasses declare argument_spec and implement run().
+
+    The module and the client can be given (unit tests pass a fake client); otherwise they are
+    built from the task's arguments, the client only after every check has passed.
+    """
 
     argument_spec = {}
     module_kwargs = {}
 
-    def __init__(self):
-        spec = dict(API_ARGUMENT_SPEC)
-        spec.update(self.argument_spec)
-        self.module = AnsibleModule(argument_spec=spec, supports_check_mode=True, **self.module_kwargs)
-        if not HAS_REQUESTS:
-            self.module.fail_json(msg=missing_required_lib("requests"), exception=REQUESTS_IMPORT_ERROR)
+    def __init__(self, module=None, client=None):
+        self.module = module or AnsibleModule(
+            argument_spec=dict(API_ARGUMENT_SPEC, **self.argument_spec),
+            supports_check_mode=True,
+            **self.module_kwargs,
+        )
         self.params = self.module.params
+        self.check_mode = self.module.check_mode
         self.result = {"changed": False}
         self.progress = []
+        self._client = client
+
+    # -- checks before any request --------------------------------------------------------
+
+    def validate_connection(self):
+        """Every problem with the connection options and this module's own, all at once."""
+        params = self.params
+        problems = []
+        token = token_problem(params["api_token"])
+        if token:
+            problems.append(("api_token", token))
+        else:
+            # no_log masks the value as given; the stripped form is what the client sends.
+            self.module.no_log_values.add(params["api_token"].strip())
+        # Each sentence starts with the name of the option it is about.
+        connection = connection_problems(params["api_url"], params["api_timeout"], params["api_retries"])
+        problems += [(sentence.split(" ", 1)[0], sentence) for sentence in connection]
+        problems += option_problems(params, self.argument_spec)
+        if problems:
+            raise InvalidOption(problems[0][0], "; ".join(sentence for _option, sentence in problems))
+
+    def validate(self):
+        """Module-specific checks that need no request; raise InvalidOption."""
+
+    # -- flow -----------------------------------------------------------------------------
+
+    @property
+    def client(self):
+        if self._client is None:
+            if not HAS_REQUESTS:
+                self.module.fail_json(msg=missing_required_lib("requests"), exception=REQUESTS_IMPORT_ERROR)
+            self._client = VpsClient(
+                self.params["api_url"],
+                self.params["api_token"],
+                validate_certs=self.params["validate_certs"],
+                timeout=self.params["api_timeout"],
+                retries=self.params["api_retries"],
+                log=self.progress.append,
+            )
+        return self._client
+
+    def fail(self, msg, failure):
+        extra = {"failure": failure}
+        if self.progress:
+            extra["progress"] = self.progress
+        self.module.fail_json(msg=msg, **extra)
+
+    def execute(self):
         warning = insecure_url_warning(self.params["api_url"])
         if warning:
             self.module.warn(warning)
-        self.validate_common()
-        self.validate()
-        self.client = VpsClient(
-            self.params["api_url"],
-            self.params["api_token"],
-            validate_certs=self.params["validate_certs"],
-            timeout=self.params["api_timeout"],
-            retries=self.params["api_retries"],
-            log=self._progress,
-        )
-
-    # -- validation before any request ----------------------------------------------------
-
-    def fail(self, msg, **extra):
-        if self.progress:
-            extra.setdefault("progress", self.progress)
-        self.module.fail_json(msg=msg, **extra)
-
-    def validate_common(self):
-        problems = connection_problems(self.params["api_url"], self.params["api_timeout"], self.params["api_retries"])
-        if problems:
-            self.fail("; ".join(problems))
-        if not self.params["api_token"].strip():
-            self.fail("api_token must not be empty")
-        for option in ("id", "plan_id", "os_id", "ssh_key_id"):
-            self.validate_id(option)
-        if self.params.get("wait_timeout") is not None and self.params["wait_timeout"] <= 0:
-            self.fail("wait_timeout must be a positive number of seconds, got {}".format(self.params["wait_timeout"]))
-
-    def validate_id(self, option):
-        value = self.params.get(option)
-        if value is not None and not 1 <= value <= contract.MAX_ID:
-            self.fail(f"{option} must be a positive integer no larger than {contract.MAX_ID}, got {value}")
-
-    def validate_name(self, option="name"):
-        value = self.params.get(option)
-        if value is not None and not contract.NAME_PATTERN.match(value):
-            self.fail(f"{option} {value!r} is not a valid server name: use 1 to 63 letters, digits and hyphens")
-
-    def validate(self):
-        """Module-specific checks that need no request."""
-
-    # -- flow ---------------------------------------------------------------------------
-
-    def _progress(self, message):
-        # Only kept at -v and above: the messages explain waits and retries.
-        if self.module._verbosity >= 1:
-            self.progress.append(message)
-
-    def execute(self):
         try:
+            self.validate_connection()
+            self.validate()
             self.run()
+        except InvalidOption as exc:
+            self.fail(exc.message, {"reason": "invalid_option", "option": exc.option})
         except VpsApiError as exc:
-            self.fail(str(exc), status_code=exc.status)
+            self.fail(str(exc), exc.failure())
         if self.progress:
             self.result["progress"] = self.progress
         self.module.exit_json(**self.result)
@@ -128,11 +198,11 @@ class VpsModule:
         if self.params.get("id") is not None:
             return self.client.get_server_or_none(self.params["id"])
         name = self.params["name"]
-        matches = [server for server in self.client.list_servers() if server.get("name") == name]
+        matches = [server for server in self.client.list_servers() if server["name"] == name]
         if len(matches) > 1:
-            self.fail(
-                f"{len(matches)} servers are named {name!r} (ids {', '.join(str(s['id']) for s in matches)}); "
-                "use id to choose one"
+            ids = ", ".join(str(s["id"]) for s in matches)
+            raise VpsApiError(
+                f"{len(matches)} servers are named {name!r} (ids {ids}); use id to choose one", reason="ambiguous_name"
             )
         return self.client.get_server(matches[0]["id"]) if matches else None
 

@@ -64,6 +64,25 @@ POWER_ACTIONS = {
     },
 }
 
+# reading: which action brings a settled server to the requested power state (none: already there).
+POWER_STATE_ACTIONS = {
+    "started": {STATUS_STOPPED: "start"},
+    "stopped": {STATUS_ACTIVE: "stop"},
+    "restarted": {STATUS_ACTIVE: "reboot", STATUS_STOPPED: "start"},
+}
+
+
+def action_took_effect(spec, before, now):
+    """Whether a power action whose answer was lost shows in the re-read server `now`."""
+    status = now.get("status")
+    if status == spec["transitional"]:
+        return True
+    if status != spec["settled"]:
+        return False
+    # reading: a finished reboot shows as `active` again; updated_at tells it happened.
+    return before.get("status") != status or before.get("updated_at") != now.get("updated_at")
+
+
 # doc: fields PUT/PATCH can change. We always PATCH with only the changed fields, so a
 # concurrent change to another field is never overwritten (PUT would need all three).
 UPDATABLE_FIELDS = ("name", "hostname", "backups_enabled")
@@ -86,7 +105,15 @@ CREATE_REQUIRED = ("name", "plan_id", "os_id", "location")
 CREATE_OPTIONAL = ("hostname", "ssh_key_id", "backups_enabled")
 
 # doc: "letters, digits and hyphens". reading: at least one character, at most 63 (a DNS label).
-NAME_PATTERN = re.compile(r"^[A-Za-z0-9-]{1,63}$")
+# Always used with fullmatch: `$` would also accept a trailing newline.
+NAME_PATTERN = re.compile(r"[A-Za-z0-9-]{1,63}")
+# reading: a token is visible ASCII (what an HTTP header can carry); surrounding whitespace, such
+# as the newline of `printf '%s\n' "$TOKEN" | ansible-vault encrypt_string`, is not part of it.
+TOKEN_PATTERN = re.compile(r"[\x21-\x7e]+")
+# reading: hostname is an FQDN and location a short code; neither may hold control characters.
+TEXT_FIELD_PATTERN = re.compile(r"[^\x00-\x1f\x7f]+")
+# The fields every server object carries, with their JSON type (doc: summary and detail).
+SERVER_REQUIRED_FIELDS = {"id": int, "name": str, "status": str}
 # reading: ids are positive database integers (32-bit signed).
 MAX_ID = 2**31 - 1
 

@@ -1,6 +1,9 @@
 # Copyright: vpsorg.cloud contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The one error type of the collection and the wording of API failures."""
+"""The one error type of the collection and the wording of API failures.
+
+Private to this collection (see README "Stability"): names here may change in any release.
+"""
 
 from __future__ import annotations
 
@@ -18,13 +21,39 @@ class VpsApiError(Exception):
     never the request headers or the token.
     """
 
-    def __init__(self, message, status=None, method=None, path=None, body=None):
+    def __init__(self, message, status=None, method=None, path=None, body=None, reason=None):
         self.message = message
         self.status = status
         self.method = method
         self.path = path
         self.body = body
+        self.reason = reason or self._default_reason()
         super().__init__(self.__str__())
+
+    def _default_reason(self):
+        if self.status is not None:
+            return "http_error"
+        return "no_answer" if self.method else "failed"
+
+    def failure(self):
+        """The structured `failure` a module returns beside `msg`, so playbooks can branch on it."""
+        body = self.body if isinstance(self.body, dict) else {}
+        field_errors = {
+            key: flatten_drf_errors(value)
+            for key, value in body.items()
+            if key not in (contract.ERROR_DETAIL_KEY, contract.NON_FIELD_ERRORS_KEY)
+        }
+        detail = flatten_drf_errors(
+            {key: body[key] for key in (contract.ERROR_DETAIL_KEY, contract.NON_FIELD_ERRORS_KEY) if key in body}
+        )
+        return {
+            "reason": self.reason,
+            "status": self.status,
+            "method": self.method,
+            "path": self.path,
+            "detail": detail or None,
+            "field_errors": field_errors,
+        }
 
     def __str__(self):
         if self.method and self.path:
@@ -34,7 +63,14 @@ class VpsApiError(Exception):
 
 
 class AmbiguousRequestError(VpsApiError):
-    """The request was sent but no answer arrived: it may or may not have been applied."""
+    """The request was sent but no usable answer arrived: it may or may not have been applied."""
+
+
+class NotTheApiError(VpsApiError):
+    """Whatever answered at api_url is not the VPS.org API (HTML, another JSON shape, a redirect)."""
+
+    def _default_reason(self):
+        return "not_the_api"
 
 
 def flatten_drf_errors(body):
@@ -78,5 +114,7 @@ def describe_http_error(status, path, body):
     if status == 429:
         return "rate limited by the API and retries are used up" + (f": {detail}" if detail else "")
     if status >= 500:
-        return f"the VPS.org API failed with a server error (HTTP {status}); try again later"
+        return f"the VPS.org API failed with a server error (HTTP {status}); try again later" + (
+            f": {detail}" if detail else ""
+        )
     return "unexpected answer from the API (HTTP {}){}".format(status, f": {detail}" if detail else "")

@@ -7,13 +7,28 @@ from __future__ import annotations
 import datetime
 import email.utils
 
-# Answers that mean "try again later" for a request that changes nothing or may be repeated.
-RETRY_STATUSES = frozenset((429, 502, 503, 504))
-# Answers that prove a POST was not acted on: rate limiting and "unavailable" come before
-# any work is done. 502/504 come from a gateway that may have passed the request on.
-POST_SAFE_RETRY_STATUSES = frozenset((429, 503))
-# Gateway answers to a POST: the request may or may not have reached the API behind it.
-POST_AMBIGUOUS_STATUSES = frozenset((502, 504))
+# Answers that prove the request was not acted on: rate limiting is decided before any work.
+NOTHING_HAPPENED_STATUSES = frozenset((429,))
+# Answers after which a read may simply be repeated.
+READ_RETRY_STATUSES = frozenset((429, 502, 503, 504))
+# Server and gateway errors can come after the work was done (a gateway that passed the request
+# on, an API that failed while answering): for a request that changes something they are
+# ambiguous, and the state is re-read before anything is repeated.
+MAY_HAVE_HAPPENED_STATUSES = frozenset((500, 502, 503, 504))
+# Of those, the ones that say "try again later" rather than "this request fails".
+TRANSIENT_STATUSES = frozenset((502, 503, 504))
+
+
+def safe_to_repeat(method, status):
+    """Whether an answer with this status may be answered by simply sending the request again."""
+    if method == "GET":
+        return status in READ_RETRY_STATUSES
+    return status in NOTHING_HAPPENED_STATUSES
+
+
+def may_have_happened(method, status):
+    return method != "GET" and status in MAY_HAVE_HAPPENED_STATUSES
+
 
 # Full-jitter exponential backoff: 0.5 s, 1 s, 2 s ... capped so a run with the default
 # five retries gives up within about a minute instead of hanging a pipeline.
@@ -47,8 +62,8 @@ def parse_retry_after(value, now=None):
     if when is None:
         return None
     if when.tzinfo is None:
-        when = when.replace(tzinfo=datetime.UTC)
-    now = now or datetime.datetime.now(datetime.UTC)
+        when = when.replace(tzinfo=datetime.timezone.utc)
+    now = now or datetime.datetime.now(datetime.timezone.utc)
     return max(0.0, (when - now).total_seconds())
 
 

@@ -1,12 +1,25 @@
 # Copyright: vpsorg.cloud contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Comparing a requested server with the one that exists: what to create, change or refuse."""
+"""Deciding what to do with one server: create, change, delete, refuse, or power action.
+
+Pure functions over a server object (or None) and the requested values, used alike by
+vps_server, vps_server_power and vps_fleet, so every comparison and every power rule lives
+in one place. Nothing here sends a request or fails a module: problems come back as sentences.
+
+Private to this collection (see README "Stability"): names here may change in any release.
+"""
 
 from __future__ import annotations
+
+from collections import namedtuple
 
 from ansible_collections.vpsorg.cloud.plugins.module_utils import contract
 
 MANAGED_FIELDS = ("name", "hostname", "backups_enabled", "plan_id", "os_id", "location")
+
+# action: create | update | delete | none | refuse. `problems` explain a refusal; `unknown`
+# names requested options the API does not report, so they cannot be compared.
+ServerPlan = namedtuple("ServerPlan", "action changes body problems unknown")
 
 
 def _value(obj, key):
@@ -17,47 +30,79 @@ def _value(obj, key):
 
 
 def managed_view(obj, state):
-    """The fields the module manages, from a server object or a creation body, for --diff."""
+    """The fields the modules manage, from a server object or a creation body, for --diff."""
     view = {key: _value(obj, key) for key in MANAGED_FIELDS}
     view["state"] = state
     return view
 
 
-def creation_body(params, fail):
-    missing = [key for key in contract.CREATE_REQUIRED if params.get(key) is None]
-    if missing:
-        fail(
-            "server {!r} does not exist; to create it, also give {}".format(
-                params.get("name"), ", ".join(key for key in missing)
-            )
-        )
+def missing_for_create(wanted):
+    return [key for key in contract.CREATE_REQUIRED if wanted.get(key) is None]
+
+
+def creation_body(wanted):
     keys = contract.CREATE_REQUIRED + contract.CREATE_OPTIONAL
-    return {key: params[key] for key in keys if params.get(key) is not None}
+    return {key: wanted[key] for key in keys if wanted.get(key) is not None}
 
 
-def immutable_conflicts(server, params):
+def immutable_conflicts(server, wanted):
     """Sentences for fixed fields that differ, and the options that cannot be compared."""
     conflicts, unknown = [], []
     for key, getter in contract.IMMUTABLE_FIELDS.items():
-        wanted = params.get(key)
-        if wanted is None:
+        value = wanted.get(key)
+        if value is None:
             continue
         current = getter(server)
         if current is None:
             unknown.append(key)
-        elif current != wanted:
+        elif current != value:
             conflicts.append(
                 "{} cannot be changed on existing server {!r} (id {}): it is {}, requested {}".format(
-                    key, server.get("name"), server.get("id"), current, wanted
+                    key, server.get("name"), server.get("id"), current, value
                 )
             )
     return conflicts, unknown
 
 
-def pending_changes(server, params):
+def pending_changes(server, wanted):
     """Only the updatable fields whose requested value differs from the server's."""
     return {
-        key: params[key]
+        key: wanted[key]
         for key in contract.UPDATABLE_FIELDS
-        if params.get(key) is not None and params[key] != server.get(key)
+        if wanted.get(key) is not None and wanted[key] != server.get(key)
     }
+
+
+def plan_server(server, wanted, state="present"):
+    """What to do so that the server (None: absent) matches `wanted` in `state`."""
+    if state == "absent":
+        return ServerPlan("delete" if server else "none", {}, {}, [], [])
+    if server is None:
+        missing = missing_for_create(wanted)
+        if missing:
+            problem = "server {!r} does not exist; to create it, also give {}".format(
+                wanted.get("name"), ", ".join(missing)
+            )
+            return ServerPlan("refuse", {}, {}, [problem], [])
+        return ServerPlan("create", {}, creation_body(wanted), [], [])
+    conflicts, unknown = immutable_conflicts(server, wanted)
+    if conflicts:
+        problem = "; ".join(conflicts) + ". Create a new server to change them; this one is left untouched."
+        return ServerPlan("refuse", {}, {}, [problem], unknown)
+    changes = pending_changes(server, wanted)
+    return ServerPlan("update" if changes else "none", changes, {}, [], unknown)
+
+
+def power_action(status, power_state):
+    """The action (start/stop/reboot) that brings a settled `status` to `power_state`, or None.
+
+    Raises ValueError with a sentence when no action can get there (a suspended server).
+    """
+    if status == contract.STATUS_SUSPENDED:
+        raise ValueError("it is suspended by VPS.org and cannot be powered on or off")
+    return contract.POWER_STATE_ACTIONS[power_state].get(status)
+
+
+def power_target(action):
+    """The status a power action settles in."""
+    return contract.POWER_ACTIONS[action]["settled"]

@@ -138,13 +138,50 @@ server:
     created_at: "2026-11-27T10:00:00Z"
     updated_at: "2026-11-27T10:03:00Z"
 progress:
-  description: What the module waited for and retried, in order. Only at verbosity C(-v) or more.
-  returned: when something was waited for or retried and verbosity is 1 or more
+  description:
+    - What the module waited for and retried, in order (shown by Ansible at verbosity C(-v) or more).
+  returned: when something was waited for or retried
   type: list
   elements: str
-  sample:
-    - "server 'web-01' (id 12345) is provisioning after 0.0 s"
-    - "server 'web-01' (id 12345) is active after 95.2 s"
+failure:
+  description:
+    - Why the task failed, for playbooks that branch on it (C(failed_when), C(rescue)) without parsing O(msg).
+    - The API token never appears in it.
+  returned: failed
+  type: dict
+  contains:
+    reason:
+      description:
+        - V(invalid_option) (refused before any request), V(http_error) (the API answered an error),
+          V(not_the_api) (what answered at O(api_url) is not the VPS.org API), V(no_answer),
+          V(wait_timeout), V(unexpected_status), V(refused) (the request cannot be met, for example a fixed field),
+          V(not_found) or V(ambiguous_name).
+      type: str
+      sample: http_error
+    option:
+      description: The option that was refused, when RV(failure.reason=invalid_option).
+      type: str
+      sample: name
+    status:
+      description: The HTTP status of the API's answer, or null when there was none.
+      type: int
+      sample: 402
+    method:
+      description: The HTTP method of the failed request.
+      type: str
+      sample: POST
+    path:
+      description: The API path of the failed request, below O(api_url).
+      type: str
+      sample: /servers/
+    detail:
+      description: The API's own message (C(detail) or C(non_field_errors)), if any.
+      type: str
+      sample: Insufficient balance.
+    field_errors:
+      description: The API's errors per request field, each as one sentence.
+      type: dict
+      sample: {plan_id: 'Invalid pk "999" - object does not exist.'}
 """
 
 from ansible_collections.vpsorg.cloud.plugins.module_utils import contract
@@ -153,12 +190,8 @@ from ansible_collections.vpsorg.cloud.plugins.module_utils.base_module import (
     WAIT_SPEC,
     VpsModule,
 )
-from ansible_collections.vpsorg.cloud.plugins.module_utils.server_state import (
-    creation_body,
-    immutable_conflicts,
-    managed_view,
-    pending_changes,
-)
+from ansible_collections.vpsorg.cloud.plugins.module_utils.errors import VpsApiError
+from ansible_collections.vpsorg.cloud.plugins.module_utils.server_state import managed_view, plan_server
 
 
 class VpsServer(VpsModule):
@@ -175,83 +208,63 @@ class VpsServer(VpsModule):
     )
     module_kwargs = {"required_one_of": [("id", "name")]}
 
-    def validate(self):
-        self.validate_name()
-        for option in ("location", "hostname"):
-            if self.params[option] is not None and not self.params[option].strip():
-                self.fail(f"{option} must not be empty")
-
     def run(self):
         server = self.find_server()
-        if self.params["state"] == "absent":
-            self.delete(server)
-        elif server is None:
-            self.create()
-        else:
-            self.update(server)
-
-    def create(self):
-        if self.params["id"] is not None:
-            self.fail("server id {} not found; to create a server, give its name without id".format(self.params["id"]))
-        body = creation_body(self.params, self.fail)
-        self.result.update(
-            changed=True,
-            diff={
-                "before": {"state": "absent"},
-                "after": managed_view(body, "present"),
-            },
-        )
-        if self.module.check_mode:
-            self.result["server"] = dict(body, status=contract.STATUS_PROVISIONING)
-            return
-        server = self.client.create_server(body)
-        if self.params["wait"]:
-            server = self.client.wait_for_status(
-                server["id"],
-                [contract.STATUS_ACTIVE],
-                self.params["wait_timeout"],
-                self.label(server),
-            )
-        self.result["server"] = server
-
-    def update(self, server):
-        conflicts, unknown = immutable_conflicts(server, self.params)
-        if conflicts:
-            self.fail("; ".join(conflicts) + ". Create a new server to change them; this one is left untouched.")
-        for option in unknown:
+        if server is None and self.params["state"] == "present" and self.params["id"] is not None:
+            message = "server id {} not found; to create a server, give its name without id"
+            raise VpsApiError(message.format(self.params["id"]), reason="not_found")
+        plan = plan_server(server, self.params, self.params["state"])
+        if plan.action == "refuse":
+            raise VpsApiError(" ".join(plan.problems), reason="refused")
+        for option in plan.unknown:
             self.module.warn(
                 f"{option} cannot be compared on {self.label(server)}: the API does not report it for existing servers"
             )
-        changes = pending_changes(server, self.params)
-        after = dict(server, **changes)
-        self.result.update(
-            changed=bool(changes),
-            diff={
-                "before": managed_view(server, "present"),
-                "after": managed_view(after, "present"),
-            },
-            server=after,
-        )
-        if self.module.check_mode:
-            return
-        if changes:
-            server = self.client.update_server(server["id"], changes)
-        if self.params["wait"]:
-            server = self.wait_until_settled(server)
-        self.result["server"] = server
+        getattr(self, plan.action)(server, plan)
 
-    def delete(self, server):
-        self.result["server"] = {}
-        if server is None:
-            return
+    def create(self, _server, plan):
         self.result.update(
             changed=True,
-            diff={
-                "before": managed_view(server, "present"),
-                "after": {"state": "absent"},
-            },
+            diff={"before": {"state": "absent"}, "after": managed_view(plan.body, "present")},
+            server=dict(plan.body, status=contract.STATUS_PROVISIONING),
         )
-        if self.module.check_mode:
+        if self.check_mode:
+            return
+        server = self.client.create_server(plan.body)
+        if self.params["wait"]:
+            server = self.client.wait_for_status(
+                server["id"], [contract.STATUS_ACTIVE], self.params["wait_timeout"], self.label(server)
+            )
+        self.result["server"] = server
+
+    def update(self, server, plan):
+        after = dict(server, **plan.changes)
+        self.result.update(
+            changed=True,
+            diff={"before": managed_view(server, "present"), "after": managed_view(after, "present")},
+            server=after,
+        )
+        if self.check_mode:
+            return
+        server = self.client.update_server(server["id"], plan.changes)
+        self.result["server"] = self.wait_until_settled(server) if self.params["wait"] else server
+
+    def none(self, server, _plan):
+        if server is None:
+            self.result["server"] = {}
+            return
+        self.result["diff"] = {"before": managed_view(server, "present"), "after": managed_view(server, "present")}
+        self.result["server"] = (
+            self.wait_until_settled(server) if self.params["wait"] and not self.check_mode else server
+        )
+
+    def delete(self, server, _plan):
+        self.result.update(
+            changed=True,
+            diff={"before": managed_view(server, "present"), "after": {"state": "absent"}},
+            server={},
+        )
+        if self.check_mode:
             return
         self.client.delete_server(server["id"])
         if self.params["wait"]:

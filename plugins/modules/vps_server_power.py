@@ -70,10 +70,50 @@ server:
   type: dict
   sample: {id: 12345, name: web-01, status: stopped, ip_address: 203.0.113.10, location: us-west}
 progress:
-  description: What the module waited for and retried, in order. Only at verbosity C(-v) or more.
-  returned: when something was waited for or retried and verbosity is 1 or more
+  description:
+    - What the module waited for and retried, in order (shown by Ansible at verbosity C(-v) or more).
+  returned: when something was waited for or retried
   type: list
   elements: str
+failure:
+  description:
+    - Why the task failed, for playbooks that branch on it (C(failed_when), C(rescue)) without parsing O(msg).
+    - The API token never appears in it.
+  returned: failed
+  type: dict
+  contains:
+    reason:
+      description:
+        - V(invalid_option) (refused before any request), V(http_error) (the API answered an error),
+          V(not_the_api) (what answered at O(api_url) is not the VPS.org API), V(no_answer),
+          V(wait_timeout), V(unexpected_status), V(refused) (the request cannot be met, for example a fixed field),
+          V(not_found) or V(ambiguous_name).
+      type: str
+      sample: http_error
+    option:
+      description: The option that was refused, when RV(failure.reason=invalid_option).
+      type: str
+      sample: name
+    status:
+      description: The HTTP status of the API's answer, or null when there was none.
+      type: int
+      sample: 402
+    method:
+      description: The HTTP method of the failed request.
+      type: str
+      sample: POST
+    path:
+      description: The API path of the failed request, below O(api_url).
+      type: str
+      sample: /servers/
+    detail:
+      description: The API's own message (C(detail) or C(non_field_errors)), if any.
+      type: str
+      sample: Insufficient balance.
+    field_errors:
+      description: The API's errors per request field, each as one sentence.
+      type: dict
+      sample: {plan_id: 'Invalid pk "999" - object does not exist.'}
 """
 
 from ansible_collections.vpsorg.cloud.plugins.module_utils import contract
@@ -82,25 +122,17 @@ from ansible_collections.vpsorg.cloud.plugins.module_utils.base_module import (
     WAIT_SPEC,
     VpsModule,
 )
-
-# state -> {settled status found: action to run}; a missing status means "already there".
-PLAN = {
-    "started": {contract.STATUS_STOPPED: "start"},
-    "stopped": {contract.STATUS_ACTIVE: "stop"},
-    "restarted": {contract.STATUS_ACTIVE: "reboot", contract.STATUS_STOPPED: "start"},
-}
+from ansible_collections.vpsorg.cloud.plugins.module_utils.errors import VpsApiError
+from ansible_collections.vpsorg.cloud.plugins.module_utils.server_state import power_action, power_target
 
 
 class VpsServerPower(VpsModule):
     argument_spec = dict(
         SERVER_SELECTOR_SPEC,
-        state={"type": "str", "choices": list(PLAN), "required": True},
+        state={"type": "str", "choices": list(contract.POWER_STATE_ACTIONS), "required": True},
         **WAIT_SPEC,
     )
     module_kwargs = {"required_one_of": [("id", "name")]}
-
-    def validate(self):
-        self.validate_name()
 
     def run(self):
         server = self.find_server()
@@ -110,20 +142,19 @@ class VpsServerPower(VpsModule):
                 if self.params["id"] is not None
                 else "named {!r}".format(self.params["name"])
             )
-            self.fail(f"no server {what} exists")
+            raise VpsApiError(f"no server {what} exists", reason="not_found")
+        # The decision is taken on a settled status: a stopping server is not yet stopped.
         server = self.wait_until_settled(server)
-        if server["status"] == contract.STATUS_SUSPENDED:
-            self.fail(f"{self.label(server)} is suspended by VPS.org and cannot be powered on or off")
-        action = PLAN[self.params["state"]].get(server["status"])
+        try:
+            action = power_action(server["status"], self.params["state"])
+        except ValueError as exc:
+            raise VpsApiError(f"{self.label(server)}: {exc}", reason="refused") from None
         self.result["server"] = server
         if action is None:
             return
-        settled = contract.POWER_ACTIONS[action]["settled"]
-        self.result.update(
-            changed=True,
-            diff={"before": {"status": server["status"]}, "after": {"status": settled}},
-        )
-        if self.module.check_mode:
+        settled = power_target(action)
+        self.result.update(changed=True, diff={"before": {"status": server["status"]}, "after": {"status": settled}})
+        if self.check_mode:
             return
         self.client.power(server["id"], action, before=server)
         if self.params["wait"]:

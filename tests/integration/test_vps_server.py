@@ -204,7 +204,8 @@ def test_action_group_module_defaults_without_env(clean_sim, tmp_path):
     assert result.task("Stop")["result"]["server"]["status"] == "stopped"
 
 
-def test_progress_is_only_reported_at_verbosity(clean_sim, tmp_path):
+def test_progress_is_returned_but_only_shown_at_verbosity(clean_sim, tmp_path):
     result = run_playbook(tmp_path, create_play(), sim=clean_sim, verbosity=0)
     assert result.rc == 0, result.output
-    assert "progress" not in result.task("Create")["result"]
+    assert "is active after" in result.task("Create")["result"]["progress"][-1]
+    assert "is active after" not in result.output

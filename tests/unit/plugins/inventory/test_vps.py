@@ -337,7 +337,7 @@ def test_undefined_template_names_the_option(run, extra_vars):
 
 def test_missing_token_is_one_clear_line(run, monkeypatch):
     monkeypatch.delenv("VPS_API_TOKEN")
-    with pytest.raises(AnsibleParserError, match="api_token is not set"):
+    with pytest.raises(AnsibleParserError, match="api_token is empty"):
         run()
 
 

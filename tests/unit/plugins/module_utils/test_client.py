@@ -235,14 +235,48 @@ def test_get_retries_connection_failures(client, api, failure):
     assert client.get_server(1)["id"] == 1
 
 
-def test_patch_and_delete_are_retried(client, api):
+def test_patch_and_delete_are_repeated_after_reads_show_they_did_not_happen(client, api):
     api.patch(SERVERS + "1/", status=503, json={})
     api.patch(SERVERS + "1/", json=server(1, hostname="h"))
+    api.get(SERVERS + "1/", json=server(1, hostname="old"))
     api.delete(SERVERS + "1/", body=dropped())
     api.delete(SERVERS + "1/", status=204)
     assert client.update_server(1, {"hostname": "h"})["hostname"] == "h"
     client.delete_server(1)
     assert len(methods(api, "PATCH")) == 2 and len(methods(api, "DELETE")) == 2
+    assert [r.method for r in methods(api)] == ["PATCH", "GET", "GET", "PATCH", "DELETE", "GET", "GET", "DELETE"]
+
+
+def test_lost_delete_answer_with_the_server_gone_is_success(client, api):
+    api.delete(SERVERS + "1/", body=dropped())
+    api.get(SERVERS + "1/", status=404, json={"detail": "Not found."})
+    client.delete_server(1)
+    assert len(methods(api, "DELETE")) == 1
+
+
+def test_repeated_delete_answered_404_is_success(client, api):
+    api.delete(SERVERS + "1/", status=502, body="<html>bad gateway</html>", content_type="text/html")
+    api.get(SERVERS + "1/", json=server(1))
+    api.delete(SERVERS + "1/", status=404, json={"detail": "Not found."})
+    client.delete_server(1)
+    assert len(methods(api, "DELETE")) == 2
+
+
+def test_lost_patch_answer_with_the_change_in_place_is_not_repeated(client, api):
+    api.patch(SERVERS + "1/", body=dropped())
+    api.get(SERVERS + "1/", json=server(1, hostname="h"))
+    assert client.update_server(1, {"hostname": "h"})["hostname"] == "h"
+    assert len(methods(api, "PATCH")) == 1
+
+
+@pytest.mark.parametrize("retries", [0, 1, 3])
+def test_settling_a_lost_create_does_not_depend_on_the_retry_budget(clock, api, retries):
+    client = VpsClient(API, TOKEN, retries=retries, sleep=clock.sleep, clock=clock, rng=random.Random(7))
+    api.post(SERVERS, body=dropped())
+    api.get(SERVERS, json=page([server(9, status="provisioning")]))
+    api.get(SERVERS + "9/", json=server(9, status="provisioning"))
+    assert client.create_server(BODY)["id"] == 9
+    assert len(methods(api, "POST")) == 1
 
 
 # -- POST is never blindly repeated ------------------------------------------------------------
@@ -250,12 +284,20 @@ def test_patch_and_delete_are_retried(client, api):
 BODY = {"name": "web-1", "plan_id": 1, "os_id": 5, "location": "us-west"}
 
 
-@pytest.mark.parametrize("status", [429, 503])
-def test_create_repeats_answers_that_prove_nothing_happened(client, api, status):
-    api.post(SERVERS, status=status, headers={"Retry-After": "1"}, json={"detail": "later"})
+def test_create_repeats_an_answer_that_proves_nothing_happened(client, api):
+    api.post(SERVERS, status=429, headers={"Retry-After": "1"}, json={"detail": "later"})
     api.post(SERVERS, status=201, json=server(9, status="provisioning"))
     assert client.create_server(BODY)["id"] == 9
-    assert len(methods(api, "POST")) == 2
+    assert [r.method for r in methods(api)] == ["POST", "POST"]
+
+
+@pytest.mark.parametrize("status", [502, 503, 504])
+def test_create_reads_before_repeating_after_a_gateway_error(client, api, status):
+    api.post(SERVERS, status=status, headers={"Retry-After": "1"}, json={"detail": "later"})
+    api.post(SERVERS, status=201, json=server(9, status="provisioning"))
+    api.get(SERVERS, json=page([]))
+    assert client.create_server(BODY)["id"] == 9
+    assert [r.method for r in methods(api)] == ["POST", "GET", "GET", "POST"]
 
 
 def test_create_repeats_when_the_connection_was_never_made(client, api):
@@ -301,9 +343,9 @@ def test_create_posts_again_only_after_two_reads_show_nothing(client, api):
 def test_create_gives_up_without_guessing_when_retries_are_used_up(client, api):
     api.post(SERVERS, body=dropped())
     api.get(SERVERS, json=page([]))
-    with pytest.raises(VpsApiError, match="got no answer and retries are used up"):
+    with pytest.raises(VpsApiError, match="read twice, shows it did not take effect, and retries are used up"):
         client.create_server(BODY)
-    assert len(methods(api, "POST")) == 2  # retries=3: read, read, post, read, give up
+    assert len(methods(api, "POST")) == 4  # retries=3: one try and three repeats, each after two reads
 
 
 def test_create_refuses_to_guess_between_two_new_servers(client, api):
@@ -315,7 +357,8 @@ def test_create_refuses_to_guess_between_two_new_servers(client, api):
 
 def test_create_does_not_repeat_a_server_error(client, api):
     api.post(SERVERS, status=500, json={"detail": "boom"})
-    with pytest.raises(VpsApiError) as err:
+    api.get(SERVERS, json=page([]))
+    with pytest.raises(VpsApiError, match="the API failed") as err:
         client.create_server(BODY)
     assert err.value.status == 500 and len(methods(api, "POST")) == 1
 

@@ -1,0 +1,65 @@
+# Copyright: vpsorg.cloud contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Waiting for one server to reach a status or to be gone.
+
+Private to this collection (see README "Stability"): names here may change in any release.
+"""
+
+from __future__ import annotations
+
+from ansible_collections.vpsorg.cloud.plugins.module_utils import contract, retry
+from ansible_collections.vpsorg.cloud.plugins.module_utils.errors import VpsApiError
+
+
+def _either(statuses):
+    return " or ".join(sorted(statuses))
+
+
+class ServerWaiter:
+    """Mixed into the client over a ServerResource: polls with growing intervals, bounded by a deadline."""
+
+    def wait_for_status(self, server_id, targets, timeout, label=None):
+        """Poll the server until its status is one of `targets`.
+
+        Fails early when the server settles in another status (it would never get there),
+        and on timeout names the last status seen.
+        """
+        targets = frozenset(targets)
+        label = label or f"server {server_id}"
+        started = self._clock()
+        deadline = started + timeout
+        last = None
+        for interval in retry.poll_intervals():
+            server = self.get_server(server_id)
+            status = server["status"]
+            if status != last:
+                self.log(f"{label} is {status} after {self._clock() - started:.1f} s")
+                last = status
+            if status in targets:
+                return server
+            if status in contract.SETTLED_STATUSES:
+                raise VpsApiError(
+                    f"{label} settled as {status} while waiting for {_either(targets)}", reason="unexpected_status"
+                )
+            remaining = deadline - self._clock()
+            if remaining <= 0:
+                message = f"timed out after {timeout} s waiting for {label} to become {_either(targets)}"
+                raise VpsApiError(f"{message}; last status: {status}", reason="wait_timeout")
+            self._sleep(min(interval, remaining))
+        return None  # pragma: no cover - poll_intervals never ends
+
+    def wait_until_settled(self, server_id, timeout, label=None):
+        return self.wait_for_status(server_id, contract.SETTLED_STATUSES, timeout, label)
+
+    def wait_until_gone(self, server_id, timeout, label=None):
+        label = label or f"server {server_id}"
+        deadline = self._clock() + timeout
+        for interval in retry.poll_intervals():
+            if self.get_server_or_none(server_id) is None:
+                return
+            remaining = deadline - self._clock()
+            if remaining <= 0:
+                raise VpsApiError(
+                    f"timed out after {timeout} s waiting for {label} to be deleted", reason="wait_timeout"
+                )
+            self._sleep(min(interval, remaining))
