@@ -8,6 +8,7 @@ Private to this collection (see README "Stability"): names here may change in an
 from __future__ import annotations
 
 import random
+import threading
 import time
 import traceback
 from urllib.parse import urlencode, urlsplit
@@ -43,6 +44,28 @@ def _never_sent(exc):
     return isinstance(reason, (NewConnectionError, ConnectTimeoutError))
 
 
+class PauseGate:
+    """Shared by the clients that work for one task: a 429 with Retry-After pauses them all.
+
+    A rate limit is per account, so one worker asked to wait means every worker should.
+    """
+
+    def __init__(self, clock=time.monotonic, sleep=time.sleep):
+        self._clock = clock
+        self._sleep = sleep
+        self._lock = threading.Lock()
+        self._until = 0.0
+
+    def hold(self, seconds):
+        with self._lock:
+            self._until = max(self._until, self._clock() + seconds)
+
+    def wait(self):
+        remaining = self._until - self._clock()
+        if remaining > 0:
+            self._sleep(remaining)
+
+
 class Transport:
     """One HTTP session bound to api_url and one token.
 
@@ -65,7 +88,21 @@ class Transport:
         clock=time.monotonic,
         rng=None,
         session=None,
+        gate=None,
     ):
+        # What worker() needs to make a sibling client for another thread.
+        self._settings = dict(
+            api_url=api_url,
+            api_token=api_token,
+            validate_certs=validate_certs,
+            timeout=timeout,
+            retries=retries,
+            user_agent_extra=user_agent_extra,
+            log=log,
+            sleep=sleep,
+            clock=clock,
+        )
+        self.gate = gate or PauseGate(clock, sleep)
         self.api_url = api_url.strip().rstrip("/")
         parts = urlsplit(self.api_url)
         self._origin = f"{parts.scheme}://{parts.netloc}"
@@ -96,6 +133,10 @@ class Transport:
             }
         )
 
+    def worker(self):
+        """A client for another thread: same settings and pause gate, its own HTTP session."""
+        return type(self)(gate=self.gate, rng=random.Random(self._rng.random()), **self._settings)
+
     def scrub(self, text):
         """The text with every form of the token replaced, for anything shown to a person."""
         text = str(text)
@@ -115,7 +156,11 @@ class Transport:
     def pause(self, attempt, retry_after, why):
         delay = retry.retry_delay(attempt, retry_after, self._rng)
         self.log(f"{why}; retrying in {delay:.1f} s (retry {attempt + 1} of {self.retries})")
-        self._sleep(delay)
+        if retry_after is None:
+            self._sleep(delay)
+        else:
+            self.gate.hold(delay)
+            self.gate.wait()
 
     def url(self, path, params=None):
         url = self._origin + self._base_path + path
@@ -124,6 +169,7 @@ class Transport:
         return url
 
     def _send_once(self, method, path, params=None, body=None):
+        self.gate.wait()
         self.request_count += 1
         return self.session.request(
             method, self.url(path, params), json=body, timeout=self.timeout, verify=self.verify, allow_redirects=False

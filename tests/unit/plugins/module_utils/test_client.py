@@ -496,3 +496,17 @@ def test_connection_problems_name_each_option():
 
 def test_ambiguous_error_is_a_vps_api_error():
     assert issubclass(AmbiguousRequestError, VpsApiError)
+
+
+def test_a_retry_after_pauses_every_worker_of_the_task(client, api, clock):
+    api.get(SERVERS + "1/", status=429, headers={"Retry-After": "7"}, json={"detail": "slow down"})
+    api.get(SERVERS + "1/", json=server(1))
+    api.get(SERVERS + "2/", json=server(2))
+    sibling = client.worker()
+    assert sibling.gate is client.gate and sibling.session is not client.session
+    client.get_server(1)
+    assert clock.sleeps == [7]
+    clock.sleeps.clear()
+    client.gate.hold(5)
+    sibling.get_server(2)
+    assert clock.sleeps == [5]
