@@ -91,17 +91,17 @@ class Transport:
         gate=None,
     ):
         # What worker() needs to make a sibling client for another thread.
-        self._settings = dict(
-            api_url=api_url,
-            api_token=api_token,
-            validate_certs=validate_certs,
-            timeout=timeout,
-            retries=retries,
-            user_agent_extra=user_agent_extra,
-            log=log,
-            sleep=sleep,
-            clock=clock,
-        )
+        self._settings = {
+            "api_url": api_url,
+            "api_token": api_token,
+            "validate_certs": validate_certs,
+            "timeout": timeout,
+            "retries": retries,
+            "user_agent_extra": user_agent_extra,
+            "log": log,
+            "sleep": sleep,
+            "clock": clock,
+        }
         self.gate = gate or PauseGate(clock, sleep)
         self.api_url = api_url.strip().rstrip("/")
         parts = urlsplit(self.api_url)
