@@ -1,0 +1,84 @@
+"""Telling the API's own answers from a web server's, a proxy's or another API's."""
+
+from __future__ import annotations
+
+import pytest
+import requests
+from ansible_collections.vpsorg.cloud.plugins.module_utils import answers
+
+
+def response(status, body, content_type="application/json"):
+    made = requests.Response()
+    made.status_code = status
+    made._content = body.encode() if isinstance(body, str) else body
+    if content_type:
+        made.headers["Content-Type"] = content_type
+    return made
+
+
+@pytest.mark.parametrize(
+    ("status", "body", "content_type", "from_api"),
+    [
+        (200, '{"id": 1}', "application/json", True),
+        (200, '{"id": 1}', "application/json; charset=utf-8", True),
+        (200, '{"id": 1}', "application/problem+json", True),
+        (204, "", None, True),
+        (200, "", "application/json", False),
+        (200, "<html>hello</html>", "text/html", False),
+        (200, '{"id": 1}', "text/html", False),
+        (404, "<h1>Not Found</h1>", "text/html", False),
+        (200, '{"id": 1', "application/json", False),
+        (200, b"\xff\xfe", "application/json", False),
+    ],
+)
+def test_read(status, body, content_type, from_api):
+    assert answers.read(response(status, body, content_type)).from_api is from_api
+
+
+def test_not_the_api_names_the_url_status_type_and_first_bytes():
+    answer = answers.read(response(200, "<html>" + "x" * 500, "text/html"))
+    message = answers.not_the_api("https://x.test/api/v1", "GET", "/servers/1/", 200, answer)
+    assert "api_url https://x.test/api/v1 does not look like the VPS.org API" in message
+    assert "HTTP 200" in message and "text/html" in message and "<html>" in message
+    assert len(message) < 500
+
+
+@pytest.mark.parametrize(
+    "obj",
+    [{"id": 1, "name": "a", "status": "active"}, {"id": 1, "name": "a", "status": "active", "extra": None}],
+)
+def test_server_shapes(obj):
+    assert answers.server_problem(obj) is None
+
+
+@pytest.mark.parametrize(
+    "obj",
+    ["<html>", [], {"id": "1", "name": "a", "status": "active"}, {"id": True, "name": "a", "status": "x"}, {"id": 1}],
+)
+def test_not_server_shapes(obj):
+    assert answers.server_problem(obj)
+
+
+@pytest.mark.parametrize(
+    ("page", "ok"),
+    [
+        ({"count": 0, "next": None, "results": []}, True),
+        ({"results": [{"id": 1, "name": "a", "status": "active"}]}, True),
+        ({"count": 1, "results": "x"}, False),
+        ({"count": -1, "results": []}, False),
+        ({"count": 1, "next": 5, "results": []}, False),
+        ({"results": [{"id": 1}]}, False),
+        ([], False),
+    ],
+)
+def test_page_shapes(page, ok):
+    assert (answers.page_problem(page) is None) is ok
+
+
+def test_scrub_body_reaches_nested_strings_and_keys():
+    body = {"detail": "bad SECRET", "SECRET": ["x SECRET"], "n": 1}
+    assert answers.scrub_body(body, lambda text: text.replace("SECRET", "***")) == {
+        "detail": "bad ***",
+        "***": ["x ***"],
+        "n": 1,
+    }
