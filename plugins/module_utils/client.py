@@ -12,12 +12,15 @@ from __future__ import annotations
 
 from ansible_collections.vpsorg.cloud.plugins.module_utils.listing import Listing
 from ansible_collections.vpsorg.cloud.plugins.module_utils.servers import ServerResource
-from ansible_collections.vpsorg.cloud.plugins.module_utils.transport import (  # noqa: F401 - re-exported
+from ansible_collections.vpsorg.cloud.plugins.module_utils.transport import (
     HAS_REQUESTS,
     REQUESTS_IMPORT_ERROR,
     Transport,
 )
 from ansible_collections.vpsorg.cloud.plugins.module_utils.waiting import ServerWaiter
+
+# Callers check for requests here, next to the client that needs it.
+__all__ = ["HAS_REQUESTS", "REQUESTS_IMPORT_ERROR", "VpsClient"]
 
 
 class VpsClient(ServerWaiter, ServerResource, Listing, Transport):

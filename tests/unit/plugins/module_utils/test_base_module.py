@@ -14,7 +14,7 @@ def test_only_the_options_a_module_has_are_checked():
 def test_all_problems_are_listed_at_once():
     params = {"id": -1, "name": "a b", "hostname": "", "wait_timeout": -5}
     spec = dict.fromkeys(params)
-    assert [option for option, _ in base_module.option_problems(params, spec)] == list(params)
+    assert [problem[0] for problem in base_module.option_problems(params, spec)] == list(params)
 
 
 @pytest.mark.parametrize("value", ["h.example.com", "x" * 253])

@@ -46,5 +46,5 @@ def test_delays_are_capped():
 
 def test_poll_intervals_grow_to_the_cap():
     intervals = retry.poll_intervals()
-    first = [next(intervals) for _ in range(20)]
+    first = [next(intervals) for _count in range(20)]
     assert first[0] == retry.POLL_FIRST and first[-1] == retry.POLL_CAP and first == sorted(first)
