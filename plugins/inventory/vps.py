@@ -11,7 +11,7 @@ author:
   - vpsorg.cloud maintainers (@vpsorg)
 description:
   - Reads the servers of a VPS.org account and adds each one as a host.
-  - Every field of a server becomes a host variable named O(hostvars_prefix) plus the field name, for example
+  - Every documented field of a server becomes a host variable named O(hostvars_prefix) plus the field name, for example
     C(vps_id), C(vps_name), C(vps_hostname), C(vps_status), C(vps_ip_address), C(vps_location), C(vps_plan) (a dict
     with C(id), C(name), C(vcpus), C(memory), C(storage)), C(vps_os) (a dict with C(id) and C(name)),
     C(vps_created_at) and C(vps_updated_at). With O(fetch_details=true) also C(vps_backups_enabled),
@@ -160,6 +160,7 @@ from ansible_collections.vpsorg.cloud.plugins.module_utils.connection import (
 )
 from ansible_collections.vpsorg.cloud.plugins.module_utils.contract import SERVER_SIDE_FILTERS
 from ansible_collections.vpsorg.cloud.plugins.module_utils.errors import VpsApiError
+from ansible_collections.vpsorg.cloud.plugins.module_utils.server_state import documented
 
 # Options that hold plain values (as opposed to per-host expressions) and may be templates.
 TEMPLATED_OPTIONS = ("api_token", "api_url", "filters", "hostvars_prefix", "inventory_hostname", "ansible_host_source")
@@ -399,7 +400,7 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
         taken = {}
         renamed = []
         for server in sorted(servers, key=lambda s: (s.get("id") is None, s.get("id") or 0)):
-            hostvars = {prefix + key: value for key, value in server.items()}
+            hostvars = {prefix + key: value for key, value in documented(server).items()}
             address = self._ansible_host(server)
             if address:
                 hostvars["ansible_host"] = address

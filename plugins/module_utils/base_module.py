@@ -21,6 +21,7 @@ from ansible_collections.vpsorg.cloud.plugins.module_utils.connection import (
     token_problem,
 )
 from ansible_collections.vpsorg.cloud.plugins.module_utils.errors import VpsApiError
+from ansible_collections.vpsorg.cloud.plugins.module_utils.server_state import documented
 
 API_ARGUMENT_SPEC = {
     "api_token": {
@@ -186,7 +187,16 @@ class VpsModule:
             self.fail(str(exc), exc.failure())
         if self.progress:
             self.result["progress"] = self.progress
-        self.module.exit_json(**self.result)
+        self.module.exit_json(**self.documented(self.result))
+
+    @staticmethod
+    def documented(result):
+        """Servers in a result carry the documented fields only (one interface for every module)."""
+        if result.get("server"):
+            result["server"] = documented(result["server"])
+        if "servers" in result:
+            result["servers"] = [documented(server) for server in result["servers"]]
+        return result
 
     def run(self):
         raise NotImplementedError

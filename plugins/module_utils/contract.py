@@ -83,6 +83,23 @@ def action_took_effect(spec, before, now):
     return before.get("status") != status or before.get("updated_at") != now.get("updated_at")
 
 
+# doc: the fields of a server summary (list answer), and those only the detail adds. Module
+# results and inventory host variables carry exactly these (when the API sent them), so what
+# playbooks see does not change when the API adds a field; a new field is added here, documented.
+SUMMARY_FIELDS = (
+    "id",
+    "name",
+    "hostname",
+    "status",
+    "ip_address",
+    "location",
+    "plan",
+    "os",
+    "created_at",
+    "updated_at",
+)
+DETAIL_FIELDS = (*SUMMARY_FIELDS, "ipv6_address", "backups_enabled", "resource_usage")
+
 # doc: fields PUT/PATCH can change. We always PATCH with only the changed fields, so a
 # concurrent change to another field is never overwritten (PUT would need all three).
 UPDATABLE_FIELDS = ("name", "hostname", "backups_enabled")

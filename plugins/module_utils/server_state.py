@@ -36,6 +36,18 @@ def managed_view(obj, state):
     return view
 
 
+def documented(server):
+    """The server as modules return it and the inventory shows it: the documented fields only."""
+    return {key: server[key] for key in contract.DETAIL_FIELDS if key in server}
+
+
+def predicted(body):
+    """The server a creation body will produce, as check mode reports it."""
+    server = {key: body[key] for key in ("name", "hostname", "location", "backups_enabled") if key in body}
+    server.update(status=contract.STATUS_PROVISIONING, plan={"id": body["plan_id"]}, os={"id": body["os_id"]})
+    return server
+
+
 def missing_for_create(wanted):
     return [key for key in contract.CREATE_REQUIRED if wanted.get(key) is None]
 

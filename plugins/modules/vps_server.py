@@ -191,7 +191,7 @@ from ansible_collections.vpsorg.cloud.plugins.module_utils.base_module import (
     VpsModule,
 )
 from ansible_collections.vpsorg.cloud.plugins.module_utils.errors import VpsApiError
-from ansible_collections.vpsorg.cloud.plugins.module_utils.server_state import managed_view, plan_server
+from ansible_collections.vpsorg.cloud.plugins.module_utils.server_state import managed_view, plan_server, predicted
 
 
 class VpsServer(VpsModule):
@@ -226,7 +226,7 @@ class VpsServer(VpsModule):
         self.result.update(
             changed=True,
             diff={"before": {"state": "absent"}, "after": managed_view(plan.body, "present")},
-            server=dict(plan.body, status=contract.STATUS_PROVISIONING),
+            server=predicted(plan.body),
         )
         if self.check_mode:
             return

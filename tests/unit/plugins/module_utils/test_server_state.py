@@ -85,3 +85,22 @@ def test_suspended_server_has_no_power_action():
 @pytest.mark.parametrize(("action", "status"), [("start", "active"), ("stop", "stopped"), ("reboot", "active")])
 def test_power_target(action, status):
     assert server_state.power_target(action) == status
+
+
+def test_documented_view_keeps_only_documented_fields():
+    server = dict(SERVER, message="Server is being provisioned.", internal_flag=True, ipv6_address="2001:db8::1")
+    view = server_state.documented(server)
+    assert "message" not in view and "internal_flag" not in view
+    assert view["ipv6_address"] == "2001:db8::1" and view["plan"] == {"id": 1}
+
+
+def test_check_mode_prediction_is_shaped_like_a_server():
+    body = server_state.creation_body(dict(WANTED, hostname="h.example.com"))
+    assert server_state.predicted(body) == {
+        "name": "web-1",
+        "hostname": "h.example.com",
+        "location": "us-west",
+        "status": "provisioning",
+        "plan": {"id": 1},
+        "os": {"id": 5},
+    }

@@ -36,7 +36,7 @@ def test_check_mode_predicts_the_create_and_sends_nothing(monkeypatch):
     client = FakeClient()
     done = run(monkeypatch, client, check_mode=True, **NEW)
     assert done.result["changed"] is True and client.mutations() == []
-    assert done.result["server"]["status"] == "provisioning" and done.result["server"]["name"] == "web-1"
+    assert done.result["server"]["status"] == "provisioning" and done.result["server"]["plan"] == {"id": 1}
 
 
 def test_create_needs_the_fixed_fields(monkeypatch):
