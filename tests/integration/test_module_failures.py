@@ -77,3 +77,34 @@ def test_fixed_fields_on_existing_server_are_never_ignored(clean_sim, tmp_path):
     create_server(clean_sim, "web")
     msg = run_task(tmp_path, clean_sim, "      vpsorg.cloud.vps_server: {name: web, os_id: 3}\n")
     assert "os_id cannot be changed on existing server 'web'" in msg and "it is 5, requested 3" in msg
+
+
+def test_failures_are_structured_for_playbooks_to_branch_on(clean_sim, tmp_path):
+    clean_sim.admin("POST", "/_sim/accounts", {"token": clean_sim.token, "balance": 1.0})
+    tasks = """    - name: Poor
+      vpsorg.cloud.vps_server: {name: web, plan_id: 2, os_id: 5, location: us-west}
+      register: poor
+      failed_when: poor.failure.status != 402
+    - name: Unknown plan
+      vpsorg.cloud.vps_server: {name: web, plan_id: 999, os_id: 5, location: us-west}
+      register: unknown
+      failed_when: "'plan_id' not in unknown.failure.field_errors"
+    - name: Bad name
+      vpsorg.cloud.vps_server: {name: 'web 1', plan_id: 1, os_id: 5, location: us-west}
+      register: bad
+      failed_when: bad.failure.option != 'name'
+"""
+    result = run_playbook(tmp_path, play(tasks), sim=clean_sim)
+    assert result.rc == 0, result.output
+    assert result.task("Poor")["result"]["failure"] == {
+        "reason": "http_error",
+        "status": 402,
+        "method": "POST",
+        "path": "/servers/",
+        "detail": result.task("Poor")["result"]["failure"]["detail"],
+        "field_errors": {},
+    }
+    assert result.task("Poor")["result"]["failure"]["detail"]
+    assert result.task("Unknown plan")["result"]["failure"]["reason"] == "http_error"
+    assert result.task("Bad name")["result"]["failure"] == {"reason": "invalid_option", "option": "name"}
+    assert clean_sim.servers() == []
