@@ -9,14 +9,14 @@ import email.utils
 
 # Answers that prove the request was not acted on: rate limiting is decided before any work.
 NOTHING_HAPPENED_STATUSES = frozenset((429,))
+# reading: "5xx may happen at any time", so a 500 is as passing as a gateway error.
+SERVER_ERROR_STATUSES = frozenset((500, 502, 503, 504))
 # Answers after which a read may simply be repeated.
-READ_RETRY_STATUSES = frozenset((429, 502, 503, 504))
+READ_RETRY_STATUSES = NOTHING_HAPPENED_STATUSES | SERVER_ERROR_STATUSES
 # Server and gateway errors can come after the work was done (a gateway that passed the request
 # on, an API that failed while answering): for a request that changes something they are
 # ambiguous, and the state is re-read before anything is repeated.
-MAY_HAVE_HAPPENED_STATUSES = frozenset((500, 502, 503, 504))
-# Of those, the ones that say "try again later" rather than "this request fails".
-TRANSIENT_STATUSES = frozenset((502, 503, 504))
+MAY_HAVE_HAPPENED_STATUSES = SERVER_ERROR_STATUSES
 
 
 def safe_to_repeat(method, status):

@@ -13,7 +13,7 @@ Private to this collection (see README "Stability"): names here may change in an
 
 from __future__ import annotations
 
-from ansible_collections.vpsorg.cloud.plugins.module_utils import answers, contract, retry
+from ansible_collections.vpsorg.cloud.plugins.module_utils import answers, contract
 from ansible_collections.vpsorg.cloud.plugins.module_utils.errors import (
     AmbiguousRequestError,
     NotTheApiError,
@@ -77,13 +77,11 @@ class ServerResource:
             if done is not None:
                 self.log(f"{what} took effect although its answer was lost")
                 return done
-            transient = lost.status is None or lost.status in retry.TRANSIENT_STATUSES
-            if attempt >= self.retries or not transient:
-                reason = "retries are used up" if transient else "the API failed"
+            if attempt >= self.retries:
                 raise self.error(
                     VpsApiError,
                     f"{what} got no usable answer ({lost.message}); {checked}, read twice, shows it did not "
-                    f"take effect, and {reason}",
+                    "take effect, and retries are used up",
                     lost.status,
                     method,
                     path,

@@ -14,7 +14,7 @@ from ansible_collections.vpsorg.cloud.plugins.module_utils import retry
     [
         ("GET", 429, True, False),
         ("GET", 503, True, False),
-        ("GET", 500, False, False),
+        ("GET", 500, True, False),
         ("POST", 429, True, False),
         ("POST", 502, False, True),
         ("POST", 503, False, True),
