@@ -139,7 +139,7 @@ class VpsClient:
     def request(self, method, path, params=None, body=None):
         """Send a request, retrying what is safe to retry, and return the parsed JSON body.
 
-        GET/PUT/PATCH/DELETE repeat on connection errors, timeouts, 429 and 502-504. POST repeats
+        GET/PUT/PATCH/DELETE repeat on connection errors, timeouts, 429, 500 and 502-504. POST repeats
         only when the answer or the failure proves nothing happened; otherwise it raises
         AmbiguousRequestError so the caller can re-read the state instead of guessing.
         """
@@ -253,7 +253,13 @@ class VpsClient:
         return self.request(contract.UPDATE_METHOD, contract.server_path(server_id), body=changes)
 
     def delete_server(self, server_id):
-        self.request("DELETE", contract.server_path(server_id))
+        # A 404 means the server is gone: deleted by this call (its first answer was lost and the
+        # repeat found nothing) or by someone else; either way the wanted state holds.
+        try:
+            self.request("DELETE", contract.server_path(server_id))
+        except VpsApiError as exc:
+            if exc.status != 404:
+                raise
 
     def _settle_ambiguity(self, attempt, what):
         if attempt >= self.retries:

@@ -8,12 +8,13 @@ import datetime
 import email.utils
 
 # Answers that mean "try again later" for a request that changes nothing or may be repeated.
-RETRY_STATUSES = frozenset((429, 502, 503, 504))
-# Answers that prove a POST was not acted on: rate limiting and "unavailable" come before
-# any work is done. 502/504 come from a gateway that may have passed the request on.
-POST_SAFE_RETRY_STATUSES = frozenset((429, 503))
-# Gateway answers to a POST: the request may or may not have reached the API behind it.
-POST_AMBIGUOUS_STATUSES = frozenset((502, 504))
+# reading: "5xx may happen at any time", so a 500 is as passing as a gateway error.
+RETRY_STATUSES = frozenset((429, 500, 502, 503, 504))
+# Answers that prove a POST was not acted on: rate limiting comes before any work is done.
+POST_SAFE_RETRY_STATUSES = frozenset((429,))
+# 5xx answers to a POST: the API (or the gateway in front of it) may have committed the request
+# before failing to answer, so the caller re-reads the state instead of sending it again.
+POST_AMBIGUOUS_STATUSES = frozenset((500, 502, 503, 504))
 
 # Full-jitter exponential backoff: 0.5 s, 1 s, 2 s ... capped so a run with the default
 # five retries gives up within about a minute instead of hanging a pipeline.

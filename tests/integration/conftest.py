@@ -18,6 +18,15 @@ def pytest_configure(config):
     )
 
 
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    # Keeps the call phase's report on the test item, so a fixture can see after the test how it went.
+    outcome = yield
+    report = outcome.get_result()
+    if report.when == "call":
+        item.rep_call = report
+
+
 @pytest.fixture(autouse=True)
 def every_ansible_run_is_scanned_for_tokens(request):
     """After each test, search the stdout, stderr and task results of every ansible run it made for the API
