@@ -34,15 +34,16 @@ VENV_STAMP := $(VENV)/.installed
 IMPORTER_STAMP := $(IMPORTER_VENV)/.installed
 
 # Order matters: cheap static gates first so a broken change fails fast.
-GATES := ruff ansible-lint sanity units sim-test integration molecule galaxy docs-lint changelog-lint ee-check
+GATES := ruff docs-current ansible-lint sanity units sim-test integration molecule galaxy docs-lint changelog-lint ee-check
 
-PYTEST := $(BIN)/python -m pytest -p no:cacheprovider
+# all_skipped_fails (tests/pytest_plugins): a run whose every collected test skipped fails too.
+PYTEST := PYTHONPATH=$(CURDIR)/tests/pytest_plugins $(BIN)/python -m pytest -p no:cacheprovider -p all_skipped_fails
 # pytest exits 5 when it collected no tests: for these suites that is a failure, said plainly.
 define run_pytest
 $(PYTEST) $(1) || { rc=$$?; [ $$rc -ne 5 ] || echo "error: no tests collected from $(lastword $(1))" >&2; exit $$rc; }
 endef
 
-.PHONY: help venv importer-venv collection-link test $(GATES) lint demo bench faults clean
+.PHONY: help venv importer-venv collection-link test $(GATES) lint demo bench faults mutation clean
 
 help:
 	@echo "make venv        tool venv (.venv) + collection symlink + ansible-test bootstrap"
@@ -50,6 +51,7 @@ help:
 	@echo "make demo        scripts/demo.sh against the simulator"
 	@echo "make bench       run all benchmarks and write docs/benchmarks.md"
 	@echo "make faults      run the fault scenarios and write docs/fault-tolerance.md"
+	@echo "make mutation    mutation testing of plugins/module_utils and plugins/modules; writes docs/mutation.md"
 	@echo "gates:           $(GATES) (make lint = ruff + ansible-lint)"
 
 # --- environments ----------------------------------------------------------------------------
@@ -97,6 +99,11 @@ lint: ruff ansible-lint
 ruff: venv
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+
+# The measured pages carry a fingerprint of the code they measured; a change to that code
+# without regenerating the page fails here, naming the command to run.
+docs-current: venv
+	$(BIN)/python scripts/page_fingerprint.py check
 
 ansible-lint: venv
 	$(BIN)/ansible-lint --profile production
@@ -149,7 +156,7 @@ demo: venv
 BENCH_SCRIPTS := $(sort $(wildcard benchmarks/*.py) $(wildcard simulator/bench/*.py))
 
 # A failing benchmark does not stop the others; the report is written from those that ran and
-# the target still fails, naming the ones that did not.
+# the target still fails, naming the ones that did not run and every target that was missed.
 bench: venv
 	rm -rf $(CACHE)/bench && mkdir -p $(CACHE)/bench
 	failed=""; \
@@ -157,14 +164,24 @@ bench: venv
 		echo "==> $$script"; \
 		$(BIN)/python $$script --json $(CACHE)/bench/$$(basename $$script .py).json || failed="$$failed $$script"; \
 	done; \
-	$(BIN)/python scripts/bench_report.py --in $(CACHE)/bench --out docs/benchmarks.md --failed $$failed; \
-	if [ -n "$$failed" ]; then echo "bench: failed:$$failed" >&2; exit 1; fi
+	report=0; $(BIN)/python scripts/bench_report.py --in $(CACHE)/bench --out docs/benchmarks.md --failed $$failed || report=1; \
+	if [ -n "$$failed" ]; then echo "bench: failed:$$failed" >&2; fi; \
+	[ -z "$$failed" ] && [ $$report -eq 0 ]
 
-# The integration suite's fault scenarios, recorded row by row and rendered as a page.
+# The integration suite's fault scenarios, recorded row by row and rendered as a page. The page
+# is written whether or not a scenario failed (a failing one shows as FAILED); the target then
+# fails if the tests or the page found a failure.
 faults: venv
 	mkdir -p $(CACHE) && rm -f $(CACHE)/faults.jsonl
-	VPS_FAULT_REPORT=$(CACHE)/faults.jsonl $(call run_pytest,-n 2 tests/integration/test_faults.py)
-	$(BIN)/python scripts/fault_report.py $(CACHE)/faults.jsonl docs/fault-tolerance.md
+	rc=0; VPS_FAULT_REPORT=$(CACHE)/faults.jsonl $(PYTEST) -n 2 tests/integration/test_faults.py || rc=$$?; \
+	$(BIN)/python scripts/fault_report.py $(CACHE)/faults.jsonl docs/fault-tolerance.md || { [ $$rc -ne 0 ] || rc=1; }; \
+	exit $$rc
+
+# Mutation testing (mutmut) of plugins/module_utils and plugins/modules against tests/unit, in a
+# copy of the tree under $(CACHE)/mutation; writes docs/mutation.md. Not a gate (it takes long).
+mutation: venv
+	$(BIN)/python scripts/mutation.py --work $(CACHE)/mutation --out docs/mutation.md \
+		--equivalent tests/mutation/equivalent.yml
 
 clean:
 	rm -rf $(CACHE) tests/output .ansible

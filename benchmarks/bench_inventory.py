@@ -165,10 +165,31 @@ def report(results: list[dict], page_size: int, command: str) -> dict:
         "requests cold (target)",
         "requests warm",
     ]
+    targets = []
+    for r in results:
+        cold_ratio, warm_ratio = r["cold"] / r["static"], r["warm"] / r["static"]
+        targets += [
+            {
+                "target": f"{r['n']} servers: plugin cold <= {COLD_TARGET}x static",
+                "measured": f"{cold_ratio:.2f}x",
+                "met": cold_ratio <= COLD_TARGET,
+            },
+            {
+                "target": f"{r['n']} servers: plugin warm <= {WARM_TARGET}x static",
+                "measured": f"{warm_ratio:.2f}x",
+                "met": warm_ratio <= WARM_TARGET,
+            },
+            {
+                "target": f"{r['n']} servers: cold list requests = {r['expected_requests']}",
+                "measured": str(r["requests"]),
+                "met": r["requests"] == r["expected_requests"],
+            },
+        ]
     return {
         "name": "inventory",
         "title": "Dynamic inventory vpsorg.cloud.vps vs a static YAML inventory",
         "command": command,
+        "targets": targets,
         "tables": [
             {
                 "title": f"ansible-inventory --list wall time, median of runs (page_size {page_size})",

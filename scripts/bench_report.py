@@ -2,8 +2,11 @@
 
 Each benchmark script writes `--json PATH` as
 {"name", "title", "command", "tables": [{"title", "columns", "rows"}], "plot": optional
-{"title", "x_label", "y_label", "x", "series": {label: [y, ...]}}}. The report states the
-machine, the versions and the date, so numbers from different machines are never mixed up.
+{"title", "x_label", "y_label", "x", "series": {label: [y, ...]}}, "targets": [{"target", "measured",
+"met"}]}. The report states the machine, the versions and the date, so numbers from different
+machines are never mixed up, lists every target with its verdict, and ends with the fingerprint
+of the code it measured (scripts/page_fingerprint.py). It exits 1, naming them, when a target
+was missed or a benchmark did not run, after writing the page.
 """
 
 from __future__ import annotations
@@ -22,8 +25,10 @@ import matplotlib
 
 matplotlib.use("Agg")  # headless: CI and dev machines have no display
 import matplotlib.pyplot as plt
+import page_fingerprint
 
 REPO = Path(__file__).resolve().parents[1]
+PAGE = "docs/benchmarks.md"
 
 
 def cpu_model() -> str:
@@ -93,6 +98,24 @@ def draw_plot(plot: dict, path: Path) -> None:
     plt.close(fig)
 
 
+def targets_table(results: list[dict]) -> list[str]:
+    rows = [
+        [result.get("title") or result["name"], t["target"], t["measured"], "yes" if t["met"] else "NO"]
+        for result in results
+        for t in result.get("targets", [])
+    ]
+    return markdown_table({"columns": ["benchmark", "target", "measured", "met"], "rows": rows})
+
+
+def missed_targets(results: list[dict]) -> list[str]:
+    return [
+        f"{result['name']}: {t['target']} (measured {t['measured']})"
+        for result in results
+        for t in result.get("targets", [])
+        if not t["met"]
+    ]
+
+
 def build(results: list[dict], out: Path, failed: list[str]) -> tuple[str, list[Path]]:
     now = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC")
     lines = [
@@ -114,6 +137,10 @@ def build(results: list[dict], out: Path, failed: list[str]) -> tuple[str, list[
         f"| ansible-core | {package_version('ansible-core')} |",
         f"| vpsorg.cloud | {collection_version()} |",
         "",
+        "## Targets",
+        "",
+        *targets_table(results),
+        "",
     ]
     images = []
     for result in results:
@@ -131,8 +158,14 @@ def build(results: list[dict], out: Path, failed: list[str]) -> tuple[str, list[
             alt = result["plot"].get("title") or result["name"]
             lines += [f"![{alt}]({image.name})", ""]
     if failed:
-        lines += ["## Not measured in this run", "", "These benchmark scripts failed; their numbers are missing:", ""]
+        lines += [
+            "## Scripts that exited with an error",
+            "",
+            "A missed target or a crash; a crashed one has no numbers above:",
+            "",
+        ]
         lines += [f"- `{script}`" for script in failed] + [""]
+    lines += [page_fingerprint.line(PAGE), ""]
     return "\n".join(lines), images
 
 
@@ -155,7 +188,10 @@ def main() -> int:
         return 1
     args.out.write_text(text)
     print(f"bench_report: wrote {args.out} ({len(results)} benchmarks) and {', '.join(str(p) for p in images)}")
-    return 0
+    missed = missed_targets(results)
+    for target in missed:
+        print(f"bench_report: target missed: {target}", file=sys.stderr)
+    return 1 if missed else 0
 
 
 if __name__ == "__main__":

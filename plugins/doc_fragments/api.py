@@ -35,7 +35,7 @@ options:
     default: 30
   api_retries:
     description:
-      - How many times a request is repeated after a connection error, a timeout, HTTP 429, 502, 503 or 504,
+      - How many times a request is repeated after a connection error, a timeout, HTTP 429, 500, 502, 503 or 504,
         with exponential backoff and jitter, honouring C(Retry-After).
       - Requests that create a server or run a power action are only repeated when the failure proves nothing
         happened; otherwise the module re-reads the server state, so a server is never created twice.

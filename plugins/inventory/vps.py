@@ -311,7 +311,7 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
             timeout=self.get_option("api_timeout"),
             retries=self.get_option("api_retries"),
             user_agent_extra="inventory",
-            log=lambda message: self.display.v(f"vpsorg.cloud.vps: {message}"),
+            log=lambda message: self.display.v(self._masked(f"vpsorg.cloud.vps: {message}")),
         )
 
     def _fetch_servers(self):
@@ -326,8 +326,17 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
             if self.get_option("fetch_details"):
                 servers = self._with_details(servers)
         except VpsApiError as exc:
-            raise AnsibleError(f"vpsorg.cloud.vps: {exc}") from None
+            raise AnsibleError(self._masked(f"vpsorg.cloud.vps: {exc}")) from None
         return servers
+
+    def _masked(self, text):
+        """``text`` with the API token replaced, for anything built from API answers.
+
+        Modules get this from Ansible's no_log; an inventory plugin has no such net, so every
+        message it shows that carries API text goes through here.
+        """
+        token = str(self._conf.get("api_token") or "")
+        return text.replace(token, "********") if token.strip() else text
 
     def _with_details(self, servers):
         """Each server's detail, read with bounded concurrency, in the list's order.

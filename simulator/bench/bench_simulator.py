@@ -84,6 +84,9 @@ def main(argv=None) -> int:
             "name": "simulator",
             "title": "API simulator throughput",
             "command": "python simulator/bench/bench_simulator.py" + (" --quick" if args.quick else ""),
+            "targets": [
+                {"target": f"{name} {target}", "measured": value, "met": ok} for name, value, target, ok in rows
+            ],
             "tables": [
                 {
                     "title": "Simulator over HTTP on loopback",

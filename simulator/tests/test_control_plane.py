@@ -25,13 +25,44 @@ def test_reset_clears_servers_log_counters_faults_and_timings(clean, api):
     clean.add_fault(kind="latency", seconds=0.01, count=1)
     clean.set_timings(provision_delay=9)
     clean.set_balance(clean.token, 1)
+    clean.set_modes(echo_token=True)
     clean.reset()
     assert clean.servers() == []
     assert clean.requests() == []
     assert clean.counters() == {"by_endpoint": {}, "mutating": 0, "faulted": 0, "total": 0}
     assert clean.faults() == []
     assert clean.timings() == {"provision_delay": 0.0, "transition_delay": 0.0}
-    assert [a["balance"] for a in clean.accounts()] == [100.0, 100.0]
+    assert [a["balance"] for a in clean.accounts()] == [10_000.0, 10_000.0]
+    assert clean.modes() == {"echo_token": False}
+
+
+def test_default_balance_pays_for_a_fleet_and_a_low_one_answers_402(clean, api):
+    for index in range(100):
+        api.create(f"fleet-{index}")
+    assert clean.accounts()[0]["balance"] == 10_000.0 - 100 * 12
+    clean.set_balance(clean.token, 11.99)
+    refused = api.post("/servers/", json={"name": "one-more", "plan_id": 1, "os_id": 5, "location": "us-west"})
+    assert refused.status_code == 402
+
+
+def test_settle_finishes_a_held_transition_now(clean, api):
+    clean.set_timings(transition_delay=3600)
+    server = api.create("held")
+    api.post(f"/servers/{server['id']}/stop/")
+    time.sleep(0.2)
+    assert api.get(f"/servers/{server['id']}/").json()["status"] == "stopping"
+    settled = clean.settle(server["id"])
+    assert settled["status"] == "stopped"
+    assert api.get(f"/servers/{server['id']}/").json()["status"] == "stopped"
+    assert clean.settle(server["id"])["status"] == "stopped"  # nothing pending: unchanged
+    with pytest.raises(SimulatorError, match="404"):
+        clean.settle(99999)
+
+
+@pytest.mark.parametrize("body", [{"echo_token": "yes"}, {"shout": True}])
+def test_modes_reject_bad_values(clean, body):
+    with pytest.raises(SimulatorError, match="400"):
+        clean.admin("PUT", "/_sim/modes", body)
 
 
 def test_seed_creates_servers_quickly_and_reports_ids(clean):

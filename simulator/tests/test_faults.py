@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import time
 
 import pytest
 import requests
-from vps_sim.testing import SimulatorError
+from vps_sim.testing import Simulator, SimulatorError
 
 CREATE = {"name": "web-01", "plan_id": 1, "os_id": 5, "location": "us-west"}
 
@@ -126,3 +127,88 @@ def test_invalid_fault_rules_are_rejected(clean, rule):
 def test_faults_never_touch_the_control_plane(clean):
     clean.add_fault(kind="status", status=500)
     assert clean.servers() == []
+
+
+def _error_after_commit_cases():
+    # (method, path template, body, what the committed request left behind)
+    return [
+        ("POST", "/servers/", CREATE, lambda s: [x["name"] for x in s] == ["web-01", "web-01"]),
+        ("POST", "/servers/{id}/stop/", None, lambda s: s[0]["status"] in ("stopping", "stopped")),
+        ("POST", "/servers/{id}/reboot/", None, lambda s: s[0]["status"] in ("rebooting", "active")),
+        (
+            "PATCH",
+            "/servers/{id}/",
+            {"hostname": "patched.example.com"},
+            lambda s: s[0]["hostname"] == "patched.example.com",
+        ),
+        (
+            "PUT",
+            "/servers/{id}/",
+            {"name": "renamed", "hostname": "put.example.com", "backups_enabled": True},
+            lambda s: s[0]["name"] == "renamed" and s[0]["backups_enabled"] is True,
+        ),
+        ("DELETE", "/servers/{id}/", None, lambda s: s == []),
+    ]
+
+
+@pytest.mark.parametrize("status", [500, 502, 503, 504])
+@pytest.mark.parametrize(("method", "path", "body", "committed"), _error_after_commit_cases())
+def test_error_after_commit_performs_the_request_then_answers_a_gateway_error(
+    clean, api, status, method, path, body, committed
+):
+    server = api.create("web-01")
+    clean.add_fault(kind="error_after_commit", status=status, method=method, count=1)
+    response = api.call(method, path.format(id=server["id"]), json=body)
+    assert response.status_code == status
+    assert response.headers["content-type"].startswith("text/html")
+    assert str(status).encode() in response.content
+    assert committed(clean.servers())
+    entry = clean.requests()[-1]
+    assert entry["fault"] == "error_after_commit" and entry["status"] == status
+    assert entry["committed_status"] in (200, 201, 202, 204)
+    counters = clean.counters()
+    assert counters["mutating"] == 2 and counters["faulted"] == 1
+    assert clean.faults()[0]["fired"] == 1
+
+
+@pytest.mark.parametrize("status", [429, 418])
+def test_error_after_commit_only_takes_gateway_statuses(clean, status):
+    with pytest.raises(SimulatorError, match="400"):
+        clean.add_fault(kind="error_after_commit", status=status)
+
+
+def test_echo_mode_puts_the_callers_authorization_into_every_error_body(clean, api):
+    clean.set_modes(echo_token=True)
+    server = api.create("web-01")
+    wanted = f"Bearer {clean.token}"
+    bad_create = api.post("/servers/", json={"name": "bad name"})
+    assert bad_create.status_code == 400 and wanted in json.dumps(bad_create.json()["non_field_errors"])
+    assert "name" in bad_create.json()
+    missing = api.get("/servers/99999/")
+    assert missing.status_code == 404 and wanted in missing.json()["detail"]
+    clean.set_balance(clean.token, 0)
+    broke = api.post("/servers/", json=CREATE)
+    assert broke.status_code == 402 and wanted in broke.json()["detail"]
+    assert broke.json()["detail"].startswith("Insufficient balance")
+    clean.add_fault(kind="status", status=500, count=1)
+    failed = api.get("/servers/")
+    assert failed.status_code == 500 and wanted.encode() in failed.content
+    assert int(failed.headers["content-length"]) == len(failed.content)
+    clean.add_fault(kind="error_after_commit", status=502, method="PATCH", count=1)
+    gateway = api.call("PATCH", f"/servers/{server['id']}/", json={"hostname": "h.example.com"})
+    assert gateway.status_code == 502 and wanted.encode() in gateway.content
+    wrong = requests.get(clean.api_url + "/servers/", headers={"Authorization": "Bearer not-a-token"}, timeout=10)
+    assert wrong.status_code == 401 and "Bearer not-a-token" in wrong.json()["detail"]
+    ok = api.get(f"/servers/{server['id']}/")
+    assert ok.status_code == 200 and clean.token not in ok.text
+
+
+def test_echo_mode_is_off_by_default_and_from_the_command_line():
+    with Simulator() as plain:
+        answer = requests.get(plain.api_url + "/servers/1/", headers={"Authorization": "Bearer x"}, timeout=10)
+        assert "Bearer x" not in answer.text
+    with Simulator(echo_token=True) as echoing:
+        headers = {"Authorization": f"Bearer {echoing.token}"}
+        answer = requests.get(echoing.api_url + "/servers/1/", headers=headers, timeout=10)
+        assert answer.status_code == 404 and echoing.token in answer.json()["detail"]
+        assert echoing.modes() == {"echo_token": True}

@@ -27,7 +27,7 @@ def test_restart_with_a_file_database_keeps_servers_and_balances(tmp_path):
         assert again.status_code == 200 and again.json()["name"] == "keeper"
         assert again.json()["status"] == "active"
         assert len(sim.servers()) == 11
-        assert sim.accounts()[0]["balance"] == 76.0
+        assert sim.accounts()[0]["balance"] == 10_000.0 - 24.0
         follow_up = requests.post(f"{sim.api_url}/servers/", json=body, headers=headers, timeout=10).json()
         assert follow_up["id"] > created["id"] + 10
 

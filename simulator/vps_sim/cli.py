@@ -40,8 +40,15 @@ def parser() -> argparse.ArgumentParser:
         "--transition-delay", type=non_negative, default=1.0, help="seconds per power transition (default 1)"
     )
     p.add_argument("--admin-token", default=ADMIN_TOKEN, help=f"control-plane token (default {ADMIN_TOKEN})")
-    p.add_argument("--balance", type=non_negative, default=100.0, help="starting balance per account (default 100.00)")
+    p.add_argument(
+        "--balance", type=non_negative, default=10_000.0, help="starting balance per account (default 10000.00)"
+    )
     p.add_argument("--page-size-max", type=positive_int, default=100, help="largest page size served (default 100)")
+    p.add_argument(
+        "--echo-token",
+        action="store_true",
+        help="error answers repeat the request's Authorization header (to test that clients hide it)",
+    )
     p.add_argument("--ready-file", help="write the URLs and tokens as JSON here once listening")
     p.add_argument("--log-level", default="warning", choices=["critical", "error", "warning", "info", "debug"])
     return p
@@ -59,6 +66,7 @@ def main(argv=None) -> None:
         balance=args.balance,
         page_size=min(20, args.page_size_max),
         page_size_max=args.page_size_max,
+        echo_token=args.echo_token,
     )
     state = SimState(settings)
     try:

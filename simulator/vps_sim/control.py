@@ -1,4 +1,5 @@
-"""The ``/_sim/`` control plane: reset, accounts, seeding, suspension, timings, faults, request log, counters.
+"""The ``/_sim/`` control plane: reset, accounts, seeding, suspension, settling, timings, modes, faults, request log,
+counters.
 
 It answers only requests carrying ``X-Sim-Admin-Token``; API tokens do not open it.
 """
@@ -13,6 +14,7 @@ from starlette.routing import Route
 
 from . import catalog, lifecycle, serializers
 from .faults import RuleError
+from .numbers import number
 from .responses import BadBody, answer, detail, json_body
 from .state import SimState
 
@@ -40,17 +42,6 @@ async def _object(request: Request) -> dict:
     return data
 
 
-def _number(data: dict, key: str, errors: dict, *, default=None, integer=False, minimum=0, maximum=None):
-    value = data.get(key, default)
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, int | float) or (integer and not isinstance(value, int)):
-        errors[key] = ["A valid integer is required." if integer else "A valid number is required."]
-    elif value < minimum or (maximum is not None and value > maximum):
-        errors[key] = [f"Must be between {minimum} and {maximum}." if maximum else f"Must be >= {minimum}."]
-    return value
-
-
 def _public_account(account: dict) -> dict:
     # Tokens stay out of control-plane answers too: the label identifies the account.
     return {"account": account["label"], "balance": round(account["balance"], 2), "servers": account.get("servers", 0)}
@@ -64,7 +55,7 @@ def admin_server(row: dict, now: float) -> dict:
 @admin
 async def reset(request: Request, state: SimState) -> Response:
     state.reset()
-    return answer({"reset": True, "accounts": len(state.settings.tokens), **state.timings()})
+    return answer({"reset": True, "accounts": len(state.settings.tokens), **state.timings(), **state.modes()})
 
 
 @admin
@@ -76,7 +67,7 @@ async def accounts(request: Request, state: SimState) -> Response:
     token = data.get("token")
     if not isinstance(token, str) or not token.strip() or any(c.isspace() for c in token):
         errors["token"] = ["A non-empty token without whitespace is required."]
-    balance = _number(data, "balance", errors)
+    balance = number(data, "balance", errors)
     if errors:
         return answer(errors, 400)
     known = state.storage.account_by_token(token) is not None
@@ -91,7 +82,7 @@ async def accounts(request: Request, state: SimState) -> Response:
 async def seed(request: Request, state: SimState) -> Response:
     data = await _object(request)
     errors: dict = {}
-    count = _number(data, "count", errors, default=1, integer=True, minimum=1, maximum=SEED_MAX)
+    count = number(data, "count", errors, default=1, integer=True, minimum=1, maximum=SEED_MAX)
     status = data.get("status", "active")
     if status not in catalog.STATUSES:
         errors["status"] = [f"Must be one of: {', '.join(catalog.STATUSES)}."]
@@ -174,12 +165,50 @@ async def suspension(request: Request, state: SimState) -> Response:
 
 
 @admin
+async def settle(request: Request, state: SimState) -> Response:
+    """Finish the server's pending transition (provisioning, starting, stopping, rebooting) now.
+
+    With a long transition delay a test holds a server in its transitional status for as long as it
+    needs (to see that a client waits it out) and then lets it settle at a moment of its choosing.
+    """
+    raw = request.path_params["server_id"]
+    storage = state.storage
+    with storage.lock:
+        row = storage.get_server(int(raw), None) if raw.isdigit() and len(raw) < 19 else None
+        if row is None:
+            return detail("Not found.", 404)
+        now = state.clock()
+        server = lifecycle.resolve(row, now)
+        if server["transition_until"] is not None:
+            storage.save_server(server, {"transition_until": now, "updated_at": now})
+        saved = storage.get_server(server["id"], None)
+    return answer(admin_server(saved, now))
+
+
+@admin
+async def modes(request: Request, state: SimState) -> Response:
+    if request.method == "PUT":
+        data = await _object(request)
+        errors: dict = {}
+        unknown = sorted(set(data) - set(state.modes()))
+        if unknown:
+            errors["non_field_errors"] = [f"Unknown keys: {', '.join(unknown)}."]
+        if "echo_token" in data and not isinstance(data["echo_token"], bool):
+            errors["echo_token"] = ["Must be a valid boolean."]
+        if errors:
+            return answer(errors, 400)
+        if "echo_token" in data:
+            state.echo_token = data["echo_token"]
+    return answer(state.modes())
+
+
+@admin
 async def timings(request: Request, state: SimState) -> Response:
     if request.method == "PUT":
         data = await _object(request)
         errors: dict = {}
-        provision = _number(data, "provision_delay", errors, maximum=86400)
-        transition = _number(data, "transition_delay", errors, maximum=86400)
+        provision = number(data, "provision_delay", errors, maximum=86400)
+        transition = number(data, "transition_delay", errors, maximum=86400)
         unknown = sorted(set(data) - {"provision_delay", "transition_delay"})
         if unknown:
             errors["non_field_errors"] = [f"Unknown keys: {', '.join(unknown)}."]
@@ -235,7 +264,9 @@ routes = [
     Route("/_sim/servers", servers, methods=["GET"]),
     Route("/_sim/servers/{server_id}/suspend", suspension, methods=["POST"]),
     Route("/_sim/servers/{server_id}/unsuspend", suspension, methods=["POST"]),
+    Route("/_sim/servers/{server_id}/settle", settle, methods=["POST"]),
     Route("/_sim/timings", timings, methods=["GET", "PUT"]),
+    Route("/_sim/modes", modes, methods=["GET", "PUT"]),
     Route("/_sim/faults", faults, methods=["GET", "POST", "DELETE"]),
     Route("/_sim/requests", requests_log, methods=["GET", "DELETE"]),
     Route("/_sim/counters", counters, methods=["GET"]),

@@ -1,4 +1,4 @@
-"""Fault rules for the public API: error statuses, latency, dropped connections after commit, hangs."""
+"""Fault rules for the public API: error statuses, latency, dropped or failed answers after commit, hangs."""
 
 from __future__ import annotations
 
@@ -7,8 +7,14 @@ import re
 import threading
 from dataclasses import dataclass, field
 
-KINDS = ("status", "latency", "drop_after_commit", "timeout")
+from .numbers import number
+
+KINDS = ("status", "latency", "drop_after_commit", "error_after_commit", "timeout")
 STATUSES = (429, 500, 502, 503, 504)
+# What a gateway may answer after the API behind it committed the request (the client cannot tell).
+AFTER_COMMIT_STATUSES = (500, 502, 503, 504)
+# Kinds that decide a request's fate (the others only delay it).
+ERROR_KINDS = ("status", "drop_after_commit", "error_after_commit", "timeout")
 RULE_KEYS = {"kind", "status", "retry_after", "rate", "count", "method", "path", "seconds", "seed"}
 
 
@@ -54,16 +60,6 @@ class Rule:
         return body
 
 
-def _number(value, key: str, errors: dict, *, minimum: float = 0, maximum: float | None = None, integer=False):
-    if isinstance(value, bool) or not isinstance(value, int | float) or (integer and not isinstance(value, int)):
-        errors[key] = ["A valid integer is required." if integer else "A valid number is required."]
-        return None
-    if value < minimum or (maximum is not None and value > maximum):
-        errors[key] = [f"Must be between {minimum} and {maximum}." if maximum is not None else f"Must be >= {minimum}."]
-        return None
-    return value
-
-
 def parse_rule(data, rule_id: int) -> Rule:
     if not isinstance(data, dict):
         raise RuleError({"non_field_errors": ["Expected a JSON object describing one fault rule."]})
@@ -78,9 +74,9 @@ def parse_rule(data, rule_id: int) -> Rule:
     if "rate" in data and "count" in data:
         errors["rate"] = ["Give either rate or count, not both."]
     if "rate" in data:
-        rule.rate = _number(data["rate"], "rate", errors, maximum=1)
+        rule.rate = number(data, "rate", errors, maximum=1)
     if "count" in data:
-        rule.count = _number(data["count"], "count", errors, minimum=1, integer=True)
+        rule.count = number(data, "count", errors, minimum=1, integer=True)
     if data.get("method") is not None:
         if not isinstance(data["method"], str):
             errors["method"] = ["Not a valid string."]
@@ -92,19 +88,20 @@ def parse_rule(data, rule_id: int) -> Rule:
             rule.path = data["path"]
         except (re.error, TypeError) as exc:
             errors["path"] = [f"Not a valid regular expression: {exc}"]
-    if kind == "status":
-        if data.get("status") not in STATUSES:
-            errors["status"] = [f"Must be one of: {', '.join(map(str, STATUSES))}."]
+    if kind in ("status", "error_after_commit"):
+        allowed = STATUSES if kind == "status" else AFTER_COMMIT_STATUSES
+        if data.get("status") not in allowed:
+            errors["status"] = [f"Must be one of: {', '.join(map(str, allowed))}."]
         rule.status = data.get("status")
         if data.get("retry_after") is not None:
-            rule.retry_after = _number(data["retry_after"], "retry_after", errors, integer=True)
+            rule.retry_after = number(data, "retry_after", errors, integer=True)
         elif rule.status in (429, 503):
             rule.retry_after = 1
     elif kind in ("latency", "timeout"):
         default = 0.5 if kind == "latency" else 30.0
-        rule.seconds = _number(data.get("seconds", default), "seconds", errors, maximum=3600)
+        rule.seconds = number(data, "seconds", errors, default=default, maximum=3600)
     if data.get("seed") is not None:
-        rule.seed = _number(data["seed"], "seed", errors, integer=True)
+        rule.seed = number(data, "seed", errors, integer=True)
     rule._rng = random.Random(rule.seed if rule.seed is not None else rule_id)
     if errors:
         raise RuleError(errors)

@@ -1,4 +1,4 @@
-"""Everything one simulator process holds: storage, settings, timings, faults, request log and counters."""
+"""Everything one simulator process holds: storage, settings, timings, modes, faults, request log and counters."""
 
 from __future__ import annotations
 
@@ -24,9 +24,13 @@ class Settings:
     provision_delay: float = 3.0
     transition_delay: float = 1.0
     admin_token: str = ADMIN_TOKEN
-    balance: float = 100.0
+    # Enough for a fleet of several hundred Standard servers; set a low balance (control plane) to see 402.
+    balance: float = 10_000.0
     page_size: int = 20
     page_size_max: int = 100
+    # Error answers repeat the request's Authorization header, as a careless API or proxy might:
+    # a client must keep it out of everything it prints.
+    echo_token: bool = False
 
 
 def endpoint_key(method: str, path: str) -> str:
@@ -87,6 +91,7 @@ class SimState:
         self.storage = Storage(settings.db)
         self.provision_delay = settings.provision_delay
         self.transition_delay = settings.transition_delay
+        self.echo_token = settings.echo_token
         self.faults = FaultBook()
         self.log = RequestLog()
         for token in settings.tokens:
@@ -96,8 +101,12 @@ class SimState:
         self.storage.reset(self.settings.tokens, self.settings.balance)
         self.provision_delay = self.settings.provision_delay
         self.transition_delay = self.settings.transition_delay
+        self.echo_token = self.settings.echo_token
         self.faults.clear()
         self.log.reset()
+
+    def modes(self) -> dict:
+        return {"echo_token": self.echo_token}
 
     def timings(self) -> dict:
         return {"provision_delay": self.provision_delay, "transition_delay": self.transition_delay}

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
 import threading
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 
 from . import lifecycle
 
@@ -74,6 +75,18 @@ class Storage:
         row = self._conn.execute(sql, params).fetchone()
         return None if row is None else next(iter(row.values()))
 
+    @contextlib.contextmanager
+    def _transaction(self) -> Iterator[None]:
+        """One write transaction under the lock: committed when the block ends, rolled back if it raises."""
+        with self._lock:
+            self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield
+            except BaseException:
+                self._conn.execute("ROLLBACK")
+                raise
+            self._conn.execute("COMMIT")
+
     def close(self) -> None:
         with self._lock:
             self._conn.close()
@@ -90,17 +103,12 @@ class Storage:
             self._accounts.pop(token, None)
             row = self._conn.execute("SELECT * FROM accounts WHERE token = ?", (token,)).fetchone()
             if row is None:
-                self._conn.execute("BEGIN IMMEDIATE")
-                try:
+                with self._transaction():
                     next_id = self._scalar("SELECT COALESCE(MAX(id), 0) + 1 FROM accounts")
                     self._conn.execute(
                         "INSERT INTO accounts (id, label, token, balance) VALUES (?, ?, ?, ?)",
                         (next_id, f"account-{next_id}", token, balance),
                     )
-                    self._conn.execute("COMMIT")
-                except BaseException:
-                    self._conn.execute("ROLLBACK")
-                    raise
             elif overwrite_balance:
                 self._conn.execute("UPDATE accounts SET balance = ? WHERE token = ?", (balance, token))
             return dict(self._conn.execute("SELECT * FROM accounts WHERE token = ?", (token,)).fetchone())
@@ -123,57 +131,44 @@ class Storage:
         return rows
 
     def reset(self, tokens: Iterable[str], balance: float) -> None:
-        with self._lock:
+        with self._transaction():
             self._accounts.clear()
-            self._conn.execute("BEGIN IMMEDIATE")
-            try:
-                self._conn.execute("DELETE FROM servers")
-                self._conn.execute("DELETE FROM accounts")
-                self._conn.execute("DELETE FROM sqlite_sequence")
-                self._ensure_id_start()
-                for index, token in enumerate(tokens, start=1):
-                    self._conn.execute(
-                        "INSERT INTO accounts (id, label, token, balance) VALUES (?, ?, ?, ?)",
-                        (index, f"account-{index}", token, balance),
-                    )
-                self._conn.execute("COMMIT")
-            except BaseException:
-                self._conn.execute("ROLLBACK")
-                raise
+            self._conn.execute("DELETE FROM servers")
+            self._conn.execute("DELETE FROM accounts")
+            self._conn.execute("DELETE FROM sqlite_sequence")
+            self._ensure_id_start()
+            for index, token in enumerate(tokens, start=1):
+                self._conn.execute(
+                    "INSERT INTO accounts (id, label, token, balance) VALUES (?, ?, ?, ?)",
+                    (index, f"account-{index}", token, balance),
+                )
 
     # -- servers --------------------------------------------------------------------------------
     def create_server(self, account_id: int, fields: dict, price: float, now: float, ready_at: float) -> dict:
-        with self._lock:
-            self._conn.execute("BEGIN IMMEDIATE")
-            try:
-                balance = self._scalar("SELECT balance FROM accounts WHERE id = ?", (account_id,))
-                if balance + 1e-9 < price:
-                    raise InsufficientBalance(balance)
-                self._conn.execute("UPDATE accounts SET balance = balance - ? WHERE id = ?", (price, account_id))
-                cursor = self._conn.execute(
-                    "INSERT INTO servers (account_id, name, hostname, status, target_status, transition_until, "
-                    "plan_id, os_id, location, ssh_key_id, backups_enabled, created_at, updated_at) "
-                    "VALUES (?, ?, ?, 'provisioning', 'active', ?, ?, ?, ?, ?, ?, ?, ?)",
-                    (
-                        account_id,
-                        fields["name"],
-                        fields["hostname"],
-                        ready_at,
-                        fields["plan_id"],
-                        fields["os_id"],
-                        fields["location"],
-                        fields.get("ssh_key_id"),
-                        int(bool(fields.get("backups_enabled", False))),
-                        now,
-                        now,
-                    ),
-                )
-                server_id = cursor.lastrowid
-                self._conn.execute("COMMIT")
-            except BaseException:
-                self._conn.execute("ROLLBACK")
-                raise
-            return self._get(server_id, None)
+        with self._transaction():
+            balance = self._scalar("SELECT balance FROM accounts WHERE id = ?", (account_id,))
+            if balance + 1e-9 < price:
+                raise InsufficientBalance(balance)
+            self._conn.execute("UPDATE accounts SET balance = balance - ? WHERE id = ?", (price, account_id))
+            cursor = self._conn.execute(
+                "INSERT INTO servers (account_id, name, hostname, status, target_status, transition_until, "
+                "plan_id, os_id, location, ssh_key_id, backups_enabled, created_at, updated_at) "
+                "VALUES (?, ?, ?, 'provisioning', 'active', ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    account_id,
+                    fields["name"],
+                    fields["hostname"],
+                    ready_at,
+                    fields["plan_id"],
+                    fields["os_id"],
+                    fields["location"],
+                    fields.get("ssh_key_id"),
+                    int(bool(fields.get("backups_enabled", False))),
+                    now,
+                    now,
+                ),
+            )
+            return self._get(cursor.lastrowid, None)
 
     def _get(self, server_id: int, account_id: int | None) -> dict | None:
         sql = f"SELECT {SERVER_COLUMNS} FROM servers WHERE id = ?"
@@ -236,19 +231,13 @@ class Storage:
 
     def seed(self, account_id: int, rows: list[tuple]) -> tuple[int, int]:
         """Insert many servers in one transaction; returns the first and last new id."""
-        with self._lock:
-            self._conn.execute("BEGIN IMMEDIATE")
-            try:
-                before = self._scalar("SELECT seq FROM sqlite_sequence WHERE name = 'servers'")
-                self._conn.executemany(
-                    "INSERT INTO servers (account_id, name, hostname, status, target_status, transition_until, "
-                    "suspended_from, plan_id, os_id, location, backups_enabled, created_at, updated_at) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    [(account_id, *row) for row in rows],
-                )
-                after = self._scalar("SELECT seq FROM sqlite_sequence WHERE name = 'servers'")
-                self._conn.execute("COMMIT")
-            except BaseException:
-                self._conn.execute("ROLLBACK")
-                raise
+        with self._transaction():
+            before = self._scalar("SELECT seq FROM sqlite_sequence WHERE name = 'servers'")
+            self._conn.executemany(
+                "INSERT INTO servers (account_id, name, hostname, status, target_status, transition_until, "
+                "suspended_from, plan_id, os_id, location, backups_enabled, created_at, updated_at) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [(account_id, *row) for row in rows],
+            )
+            after = self._scalar("SELECT seq FROM sqlite_sequence WHERE name = 'servers'")
         return before + 1, after

@@ -38,6 +38,7 @@ class Simulator:
         admin_token: str = ADMIN_TOKEN,
         balance: float | None = None,
         page_size_max: int | None = None,
+        echo_token: bool = False,
         extra_args=(),
         host: str = "127.0.0.1",
         startup_timeout: float = 20.0,
@@ -50,6 +51,7 @@ class Simulator:
         self.admin_token = admin_token
         self.balance = balance
         self.page_size_max = page_size_max
+        self.echo_token = echo_token
         self.extra_args = list(extra_args)
         self.host = host
         self.startup_timeout = startup_timeout
@@ -76,6 +78,8 @@ class Simulator:
             cmd += ["--balance", str(self.balance)]
         if self.page_size_max is not None:
             cmd += ["--page-size-max", str(self.page_size_max)]
+        if self.echo_token:
+            cmd.append("--echo-token")
         return cmd + self.extra_args
 
     def start(self) -> Simulator:
@@ -165,6 +169,13 @@ class Simulator:
     def timings(self) -> dict:
         return self.admin("GET", "/_sim/timings")
 
+    def set_modes(self, **kw) -> dict:
+        """``set_modes(echo_token=True)``: error answers repeat the caller's Authorization header."""
+        return self.admin("PUT", "/_sim/modes", kw)
+
+    def modes(self) -> dict:
+        return self.admin("GET", "/_sim/modes")
+
     def set_balance(self, token: str, balance: float) -> dict:
         return self.admin("POST", "/_sim/accounts", {"token": token, "balance": balance})
 
@@ -197,3 +208,7 @@ class Simulator:
 
     def unsuspend(self, server_id: int) -> dict:
         return self.admin("POST", f"/_sim/servers/{server_id}/unsuspend")
+
+    def settle(self, server_id: int) -> dict:
+        """Finish the server's pending transition now (hold it with a long transition delay first)."""
+        return self.admin("POST", f"/_sim/servers/{server_id}/settle")

@@ -1,4 +1,4 @@
-"""ASGI middleware in front of the public API: applies fault rules and records the request log and counters."""
+"""ASGI middleware in front of the public API: fault rules, echo mode, the request log and counters."""
 
 from __future__ import annotations
 
@@ -61,6 +61,35 @@ def fault_response(rule) -> tuple[int, list[tuple[bytes, bytes]], bytes]:
     return rule.status, headers, body
 
 
+def echo_authorization(body: bytes, content_type: str, authorization: str) -> bytes:
+    """The error body with the request's Authorization header written into it (echo mode).
+
+    JSON bodies get it where a client shows API messages (``detail``, or ``non_field_errors`` next to
+    field errors); HTML pages get it as a paragraph.
+    """
+    note = f"request had Authorization: {authorization}"
+    if "json" not in content_type:
+        return body + f"<p>{note}</p>".encode()
+    data = _parsed(body)
+    if isinstance(data, dict) and isinstance(data.get("detail"), str):
+        data["detail"] = f"{data['detail']} ({note})"
+    elif isinstance(data, dict):
+        data["non_field_errors"] = [*data.get("non_field_errors", []), note]
+    else:
+        data = {"detail": note, "body": data}
+    return json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+def _with_body(headers: list[tuple[bytes, bytes]], body: bytes) -> list[tuple[bytes, bytes]]:
+    return [(key, value) for key, value in headers if key.lower() != b"content-length"] + [
+        (b"content-length", str(len(body)).encode())
+    ]
+
+
+def _content_type(headers) -> str:
+    return next((value.decode("latin-1") for key, value in headers if key.lower() == b"content-type"), "")
+
+
 async def drop_connection(scope) -> None:
     transport = scope.get(TRANSPORT_KEY)
     if transport is None:
@@ -115,11 +144,19 @@ class TrafficMiddleware:
         if decision.latency:
             await asyncio.sleep(decision.latency)
         rule = decision.rule
-        if rule is not None and rule.kind == "status":
+        authorization = request.headers.get("authorization", "") if state.echo_token else ""
+
+        async def answer_fault():
             status, headers, payload = fault_response(rule)
+            if authorization:
+                payload = echo_authorization(payload, _content_type(headers), authorization)
+                headers = _with_body(headers, payload)
             await send({"type": "http.response.start", "status": status, "headers": headers})
             await send({"type": "http.response.body", "body": payload})
             entry["status"] = status
+
+        if rule is not None and rule.kind == "status":
+            await answer_fault()
             state.log.record(entry, reached_handler=False, faulted=True)
             return
         if rule is not None and rule.kind == "timeout":
@@ -137,15 +174,36 @@ class TrafficMiddleware:
                 return {"type": "http.request", "body": body, "more_body": False}
             return await receive()
 
-        dropping = rule is not None and rule.kind == "drop_after_commit"
+        # After commit, the API's own answer is dropped or replaced by a gateway error page.
+        after_commit = rule.kind if rule is not None and rule.kind.endswith("_after_commit") else None
+        held: list[bytes] = []
+        start_message = None
 
         async def observe(message):
+            nonlocal start_message
             if message["type"] == "http.response.start":
                 entry["status"] = message["status"]
-            if not dropping:
-                await send(message)
+                start_message = dict(message)
+                return
+            if after_commit:
+                return
+            if authorization and entry["status"] >= 400:
+                # Echo mode: hold the error body until complete, then send it with the header in it.
+                held.append(message.get("body", b""))
+                if message.get("more_body", False):
+                    return
+                payload = echo_authorization(b"".join(held), _content_type(start_message["headers"]), authorization)
+                start_message["headers"] = _with_body(start_message["headers"], payload)
+                message = {"type": "http.response.body", "body": payload}
+            if start_message is not None:
+                await send(start_message)
+                start_message = None
+            await send(message)
 
         await self.app(scope, replay, observe)
-        state.log.record(entry, reached_handler=True, faulted=False)
-        if dropping:
+        if after_commit == "error_after_commit":
+            entry["committed_status"] = entry["status"]
+            await answer_fault()
+        state.log.record(entry, reached_handler=True, faulted=after_commit is not None)
+        if after_commit == "drop_after_commit":
             await drop_connection(scope)

@@ -1,10 +1,14 @@
-"""Run real ansible-playbook / ansible-inventory processes against the simulator."""
+"""Run real ansible-playbook / ansible-inventory processes against the simulator.
+
+Results are read one way: the record_results callback writes every task result and the play recap as
+JSON lines. Every run is kept in RUNS, and conftest.py scans each one for API tokens after its test
+(the secrecy scan is that one visible step, not an assertion inside the runner).
+"""
 
 from __future__ import annotations
 
 import json
 import os
-import re
 import subprocess
 import sys
 from dataclasses import dataclass, field
@@ -16,14 +20,12 @@ BIN = Path(sys.executable).parent
 CALLBACKS = Path(__file__).resolve().parent / "callback_plugins"
 
 # Every run of the suite is made at -vvvv and scanned for the API tokens it could have
-# seen, so "the token never appears in any output" is checked by every test, not one.
+# seen (conftest.py), so "the token never appears in any output" is checked by every test, not one.
 DEFAULT_VERBOSITY = int(os.environ.get("VPS_TEST_VERBOSITY", "4"))
+TIMEOUT = 600
 
-RECAP = re.compile(
-    r"^(?P<host>\S+)\s+:\s+ok=(?P<ok>\d+)\s+changed=(?P<changed>\d+)\s+unreachable=(?P<unreachable>\d+)\s+"
-    r"failed=(?P<failed>\d+)\s+skipped=(?P<skipped>\d+)\s+rescued=(?P<rescued>\d+)\s+ignored=(?P<ignored>\d+)",
-    re.MULTILINE,
-)
+# The runs of the current test, with the secrets each could have seen: conftest.py scans and clears them.
+RUNS: list = []
 
 
 def ensure_collection_link() -> Path:
@@ -44,16 +46,12 @@ class Result:
     stdout: str
     stderr: str
     tasks: list = field(default_factory=list)
+    recap: dict = field(default_factory=dict)
+    secrets: set = field(default_factory=set, repr=False)
 
     @property
     def output(self) -> str:
         return self.stdout + self.stderr
-
-    @property
-    def recap(self) -> dict:
-        return {
-            m["host"]: {k: int(v) for k, v in m.groupdict().items() if k != "host"} for m in RECAP.finditer(self.stdout)
-        }
 
     def task(self, name: str, host: str = "localhost") -> dict:
         """The last recorded result of the task called `name`."""
@@ -81,9 +79,22 @@ def leaked_secrets(result, secrets) -> list:
     )
 
 
-def assert_no_secrets(result, sim, run_env):
-    leaked = leaked_secrets(result, secrets_of(sim, run_env))
+def assert_no_secrets(result):
+    leaked = leaked_secrets(result, result.secrets)
     assert not leaked, f"{len(leaked)} API token(s) appeared in the output of an ansible run"
+
+
+def _finished(proc, sim, run_env, records=()) -> Result:
+    """The run's Result, remembered in RUNS for the token scan after the test."""
+    tasks = [line for line in records if "task" in line]
+    recaps = [line["recap"] for line in records if "recap" in line]
+    recap = {
+        host: {("failed" if key == "failures" else key): count for key, count in counts.items()}
+        for host, counts in (recaps[-1] if recaps else {}).items()
+    }
+    result = Result(proc.returncode, proc.stdout, proc.stderr, tasks, recap, secrets_of(sim, run_env))
+    RUNS.append(result)
+    return result
 
 
 def base_env(sim, env: dict | None = None) -> dict:
@@ -122,30 +133,22 @@ def _extra_var_args(tmp_path: Path, extra_vars: dict | None) -> list:
     return ["-e", f"@{path}"]
 
 
-def _run(command, run_env, cwd, timeout):
-    return subprocess.run(command, check=False, capture_output=True, text=True, env=run_env, cwd=cwd, timeout=timeout)
+def _run(command, run_env, cwd):
+    return subprocess.run(command, check=False, capture_output=True, text=True, env=run_env, cwd=cwd, timeout=TIMEOUT)
 
 
-def run_playbook(
-    tmp_path,
-    play,
-    *,
-    sim,
-    extra_vars=None,
-    env=None,
-    check=False,
-    diff=False,
-    verbosity=DEFAULT_VERBOSITY,
-    playbook_path=None,
-    allow_secrets=False,
-    args=(),
-    timeout=600,
-) -> Result:
+def run_playbook(tmp_path, playbook, *, sim, extra_vars=None, env=None, args=(), verbosity=DEFAULT_VERBOSITY) -> Result:
+    """Run ``playbook`` (YAML text, or the Path of a playbook file) on localhost.
+
+    ``args`` are more ansible-playbook arguments (``("--check", "--diff")``).
+    """
     tmp_path = Path(tmp_path)
     tmp_path.mkdir(parents=True, exist_ok=True)
-    if playbook_path is None:
+    if isinstance(playbook, Path):
+        playbook_path = playbook
+    else:
         playbook_path = tmp_path / "playbook.yml"
-        playbook_path.write_text(play)
+        playbook_path.write_text(playbook)
     inventory = tmp_path / "hosts.ini"
     inventory.write_text(f"localhost ansible_connection=local ansible_python_interpreter={sys.executable}\n")
     results_file = tmp_path / "results.jsonl"
@@ -159,10 +162,6 @@ def run_playbook(
         *args,
     ]
     command += _extra_var_args(tmp_path, extra_vars)
-    if check:
-        command.append("--check")
-    if diff:
-        command.append("--diff")
     if verbosity:
         command.append("-" + "v" * verbosity)
     run_env = base_env(sim, env)
@@ -173,14 +172,11 @@ def run_playbook(
             "RECORD_RESULTS_FILE": str(results_file),
         }
     )
-    proc = _run(command, run_env, tmp_path, timeout)
-    tasks = []
+    proc = _run(command, run_env, tmp_path)
+    records = []
     if results_file.exists():
-        tasks = [json.loads(line) for line in results_file.read_text().splitlines() if line.strip()]
-    result = Result(proc.returncode, proc.stdout, proc.stderr, tasks)
-    if not allow_secrets:
-        assert_no_secrets(result, sim, run_env)
-    return result
+        records = [json.loads(line) for line in results_file.read_text().splitlines() if line.strip()]
+    return _finished(proc, sim, run_env, records)
 
 
 def run_inventory(
@@ -192,9 +188,7 @@ def run_inventory(
     env=None,
     extra_vars=None,
     name="vps.yml",
-    timeout=600,
     verbosity=DEFAULT_VERBOSITY,
-    allow_secrets=False,
 ) -> Result:
     tmp_path = Path(tmp_path)
     tmp_path.mkdir(parents=True, exist_ok=True)
@@ -205,11 +199,7 @@ def run_inventory(
     if verbosity:
         command.append("-" + "v" * verbosity)
     run_env = base_env(sim, env)
-    proc = _run(command, run_env, tmp_path, timeout)
-    result = Result(proc.returncode, proc.stdout, proc.stderr)
-    if not allow_secrets:
-        assert_no_secrets(result, sim, run_env)
-    return result
+    return _finished(_run(command, run_env, tmp_path), sim, run_env)
 
 
 def play(tasks: str, *, play_vars: str = "") -> str:

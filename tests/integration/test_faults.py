@@ -1,8 +1,10 @@
 """The modules under API faults: no failed task, no duplicate server, nothing hangs.
 
 Each scenario switches on the simulator's fault injection, runs real playbooks and then
-checks the end state from the simulator's own data. Rows are appended to the fault report
-(VPS_FAULT_REPORT) that docs/fault-tolerance.md is built from.
+checks the end state from the simulator's own data. Each test records its measurements
+(`fault_row`) before it asserts anything; the row is appended to the fault report
+(VPS_FAULT_REPORT) with the test's outcome, so docs/fault-tolerance.md shows a failing
+scenario as failing instead of leaving it out.
 """
 
 from __future__ import annotations
@@ -15,12 +17,15 @@ import time
 import pytest
 from harness import api_call, create_server, leaked_secrets, play, run_playbook, secrets_of, wait_status
 
-# 30 % of public API requests fail (three rules of 10 %, drawn independently in order), plus
-# latency spikes. Retry-After is 1 s, as a real rate limiter would send.
+# 30 % of public API requests fail, 10 % each with 429, 502 and 503, plus latency spikes on 5 %.
+# The simulator tries the rules in order and the first that fires decides, so each rule's chance
+# is taken of the requests the rules before it let through: 0.1, 0.1 / 0.9 and 0.1 / 0.8 make
+# 10 % + 10 % + 10 %. Retry-After is 1 s, as a real rate limiter would send.
+ERROR_RATE = 0.3
 FLAKY = [
     {"kind": "status", "status": 429, "retry_after": 1, "rate": 0.1},
-    {"kind": "status", "status": 502, "rate": 0.1},
-    {"kind": "status", "status": 503, "retry_after": 1, "rate": 0.1},
+    {"kind": "status", "status": 502, "rate": 0.1 / 0.9},
+    {"kind": "status", "status": 503, "retry_after": 1, "rate": 0.1 / 0.8},
     {"kind": "latency", "seconds": 0.3, "rate": 0.05},
 ]
 # With 30 % of requests failing, a request fails 11 times in a row with probability 2e-6,
@@ -64,25 +69,45 @@ LIFECYCLE = """
 """
 
 
-def report(scenario, sim, results, faults, duplicates_found, expected_failures=0):
-    """Append one row of the fault table; the token column is measured, not assumed.
+class FaultRow:
+    """One row of the fault report: what a scenario measured, written with the test's outcome."""
 
-    R4 scenarios must fail (clearly and in time): their one failing task is not counted.
-    """
+    def __init__(self, scenario):
+        self.values = {"scenario": scenario}
+
+    def record(self, scenario, sim, results, *, expected_failures=0, error_faults=None):
+        """Measure from the simulator's counters and fault rules and from the runs' output.
+
+        R4 scenarios must fail (clearly and in time): their one failing task is not counted.
+        ``error_faults`` is given where the faults are not the simulator's (a refused connection).
+        """
+        rules = sim.faults()
+        self.values.update(
+            scenario=scenario,
+            runs=len(results),
+            requests=sim.counters()["total"],
+            error_faults=sum(r["fired"] for r in rules if r["kind"] != "latency")
+            if error_faults is None
+            else error_faults,
+            latency_spikes=sum(r["fired"] for r in rules if r["kind"] == "latency"),
+            failed_tasks=sum(failed_tasks(result) for result in results) - expected_failures,
+            duplicates=duplicates(sim),
+            token_occurrences=sum(len(leaked_secrets(result, secrets_of(sim, {}))) for result in results),
+        )
+        return self.values
+
+
+@pytest.fixture
+def fault_row(request):
+    """The test's row; appended to $VPS_FAULT_REPORT after the test with "outcome" (passed or failed)."""
+    row = FaultRow(request.node.name)
+    yield row
     path = os.environ.get("VPS_FAULT_REPORT")
-    if not path:
-        return
-    row = {
-        "scenario": scenario,
-        "runs": len(results),
-        "faults": faults,
-        "requests": sim.counters()["total"],
-        "failed_tasks": sum(failed_tasks(result) for result in results) - expected_failures,
-        "duplicates": duplicates_found,
-        "token_occurrences": sum(len(leaked_secrets(result, secrets_of(sim, {}))) for result in results),
-    }
-    with open(path, "a", encoding="utf-8") as handle:
-        handle.write(json.dumps(row) + "\n")
+    report = getattr(request.node, "rep_call", None)
+    if path:
+        outcome = "passed" if report is not None and report.passed else "failed"
+        with open(path, "a", encoding="utf-8") as handle:
+            handle.write(json.dumps({**row.values, "outcome": outcome}) + "\n")
 
 
 def duplicates(sim):
@@ -90,28 +115,19 @@ def duplicates(sim):
     return sum(count - 1 for count in counts.values() if count > 1)
 
 
-def fired(sim):
-    return sum(rule.get("fired", 0) for rule in sim.admin("GET", "/_sim/faults"))
-
-
 def failed_tasks(result):
     return sum(1 for task in result.tasks if task["status"] == "failed")
 
 
 @pytest.mark.parametrize("seed", [1, 2, 3])
-def test_r1_flaky_api_lifecycle(clean_sim, tmp_path, seed):
+def test_r1_flaky_api_lifecycle(clean_sim, tmp_path, seed, fault_row):
     for index, rule in enumerate(FLAKY):
         clean_sim.add_fault(**rule, path="^/api/", seed=seed * 10 + index)
     result = run_playbook(tmp_path, LIFECYCLE.format(retries=RETRIES), sim=clean_sim)
-    faults = fired(clean_sim)
+    faults = fault_row.record(f"R1 30 % 429/502/503 + latency: module lifecycle (seed {seed})", clean_sim, [result])[
+        "error_faults"
+    ]
     clean_sim.clear_faults()
-    report(
-        f"R1 30% 429/502/503 + latency: module lifecycle (seed {seed})",
-        clean_sim,
-        [result],
-        faults,
-        duplicates(clean_sim),
-    )
     assert result.rc == 0, result.output
     assert failed_tasks(result) == 0
     assert faults > 10
@@ -123,7 +139,7 @@ def test_r1_flaky_api_lifecycle(clean_sim, tmp_path, seed):
 
 
 @pytest.mark.parametrize("creates", [1, 3])
-def test_r2_create_committed_then_dropped(clean_sim, tmp_path, creates):
+def test_r2_create_committed_then_dropped(clean_sim, tmp_path, creates, fault_row):
     clean_sim.add_fault(kind="drop_after_commit", method="POST", path="^/api/v1/servers/$", count=creates)
     names = [f"d-{i}" for i in range(creates)]
     tasks = f"""
@@ -136,8 +152,7 @@ def test_r2_create_committed_then_dropped(clean_sim, tmp_path, creates):
       loop: {json.dumps(names)}
 """
     result = run_playbook(tmp_path, play(tasks), sim=clean_sim)
-    faults = fired(clean_sim)
-    report(f"R2 {creates} create(s) committed, answer dropped", clean_sim, [result], faults, duplicates(clean_sim))
+    faults = fault_row.record(f"R2 {creates} create(s) committed, answer dropped", clean_sim, [result])["error_faults"]
     assert result.rc == 0, result.output
     assert faults == creates
     servers = clean_sim.servers()
@@ -159,7 +174,7 @@ def test_r2_create_committed_then_dropped(clean_sim, tmp_path, creates):
         ("active", "restarted", "reboot", "active"),
     ],
 )
-def test_r3_action_committed_then_dropped(clean_sim, tmp_path, start_status, state, action, final):
+def test_r3_action_committed_then_dropped(clean_sim, tmp_path, start_status, state, action, final, fault_row):
     server = create_server(clean_sim, "p-1")
     wait_status(clean_sim, server["id"], "active")
     if start_status == "stopped":
@@ -176,14 +191,14 @@ def test_r3_action_committed_then_dropped(clean_sim, tmp_path, start_status, sta
 """
     result = run_playbook(tmp_path, play(tasks), sim=clean_sim)
     sent = clean_sim.counters()["by_endpoint"][f"POST /api/v1/servers/{{id}}/{action}/"] - before
-    report(f"R3 {action} committed, answer dropped", clean_sim, [result], fired(clean_sim), duplicates(clean_sim))
+    fault_row.record(f"R3 {action} committed, answer dropped", clean_sim, [result])
     assert result.rc == 0, result.output
     assert result.task("Power")["status"] == "changed"
     assert result.task("Power")["result"]["server"]["status"] == final
     assert sent == 1, f"{sent} {action} requests reached the API"
 
 
-def test_r4_api_down_fails_fast_naming_url_and_cause(tmp_path, clean_sim):
+def test_r4_api_down_fails_fast_naming_url_and_cause(tmp_path, clean_sim, fault_row):
     tasks = """
     - name: Down
       vpsorg.cloud.vps_server_info:
@@ -196,7 +211,13 @@ def test_r4_api_down_fails_fast_naming_url_and_cause(tmp_path, clean_sim):
     elapsed = time.monotonic() - started
     # Attempts, measured: the first try plus each retry the module reported in its progress (-vvvv).
     attempts = 1 + sum("retrying in" in line for line in result.task("Down")["result"].get("progress", []))
-    report("R4 API down (connection refused): fails in time", clean_sim, [result], attempts, 0, expected_failures=1)
+    fault_row.record(
+        "R4 API down (connection refused): fails in time",
+        clean_sim,
+        [result],
+        expected_failures=1,
+        error_faults=attempts,
+    )
     assert attempts == 3
     assert result.rc != 0
     msg = result.task("Down")["result"]["msg"]
@@ -204,7 +225,7 @@ def test_r4_api_down_fails_fast_naming_url_and_cause(tmp_path, clean_sim):
     assert elapsed < 30
 
 
-def test_r4_api_timing_out_fails_within_timeout_and_retries(clean_sim, tmp_path):
+def test_r4_api_timing_out_fails_within_timeout_and_retries(clean_sim, tmp_path, fault_row):
     clean_sim.add_fault(kind="timeout", seconds=20, path="^/api/")
     tasks = """
     - name: Hangs
@@ -215,13 +236,68 @@ def test_r4_api_timing_out_fails_within_timeout_and_retries(clean_sim, tmp_path)
     started = time.monotonic()
     result = run_playbook(tmp_path, play(tasks), sim=clean_sim)
     elapsed = time.monotonic() - started
-    report("R4 API not answering: fails in time", clean_sim, [result], fired(clean_sim), 0, expected_failures=1)
+    fault_row.record("R4 API not answering: fails in time", clean_sim, [result], expected_failures=1)
     clean_sim.clear_faults()
     assert result.rc != 0
     msg = result.task("Hangs")["result"]["msg"]
     assert f"cannot reach the VPS.org API at {clean_sim.api_url}: no answer within 2 s" in msg
     # two tries of 2 s plus at most one backoff pause (<= 0.5 s), plus ansible's own start-up
     assert elapsed < 20
+
+
+# Every request that changes something is committed by the API and then answered with a gateway
+# error: the module cannot tell from the answer whether it happened and must find out by reading.
+COMMITTED_THEN_ERROR = """
+- name: Every change committed, then answered with a gateway error
+  hosts: localhost
+  gather_facts: false
+  tasks:
+    - name: Create
+      vpsorg.cloud.vps_server: {name: g-1, plan_id: 1, os_id: 5, location: us-west}
+    - name: Update
+      vpsorg.cloud.vps_server: {name: g-1, hostname: g-1.example.com, backups_enabled: true}
+    - name: Stop
+      vpsorg.cloud.vps_server_power: {name: g-1, state: stopped}
+    - name: Start
+      vpsorg.cloud.vps_server_power: {name: g-1, state: started}
+    - name: Restart
+      vpsorg.cloud.vps_server_power: {name: g-1, state: restarted}
+    - name: Delete
+      vpsorg.cloud.vps_server: {name: g-1, state: absent}
+"""
+# (method, path) of each change above, and the task that makes it.
+CHANGES = [
+    ("POST", r"^/api/v1/servers/$", "Create"),
+    ("PATCH", r"^/api/v1/servers/\d+/$", "Update"),
+    ("POST", r"/stop/$", "Stop"),
+    ("POST", r"/start/$", "Start"),
+    ("POST", r"/reboot/$", "Restart"),
+    ("DELETE", r"^/api/v1/servers/\d+/$", "Delete"),
+]
+
+
+@pytest.mark.parametrize("status", [500, 502, 503, 504])
+def test_r5_every_change_committed_then_answered_with_a_gateway_error(clean_sim, tmp_path, status, fault_row):
+    for method, path, _task in CHANGES:
+        clean_sim.add_fault(kind="error_after_commit", status=status, method=method, path=path, count=1)
+    result = run_playbook(tmp_path, COMMITTED_THEN_ERROR, sim=clean_sim)
+    faults = fault_row.record(
+        f"R5 create, update, stop, start, reboot, delete each committed, then HTTP {status}", clean_sim, [result]
+    )["error_faults"]
+    assert faults == len(CHANGES)
+    assert result.rc == 0, result.output
+    assert {task: result.task(task)["status"] for _m, _p, task in CHANGES} == dict.fromkeys(
+        (task for _m, _p, task in CHANGES), "changed"
+    )
+    assert result.task("Update")["result"]["server"]["hostname"] == "g-1.example.com"
+    assert result.task("Stop")["result"]["server"]["status"] == "stopped"
+    assert result.task("Start")["result"]["server"]["status"] == "active"
+    assert clean_sim.servers() == []
+    # Nothing was done twice: one create, and each power action reached the API once.
+    by_endpoint = clean_sim.counters()["by_endpoint"]
+    assert by_endpoint["POST /api/v1/servers/"] == 1
+    for action in ("stop", "start", "reboot"):
+        assert by_endpoint[f"POST /api/v1/servers/{{id}}/{action}/"] == 1, by_endpoint
 
 
 FLEET_PLAYBOOK = """
@@ -245,7 +321,7 @@ def fleet_vars(servers, **extra):
 
 
 @pytest.mark.parametrize("seed", [1, 2])
-def test_r1_flaky_api_fleet_role(clean_sim, tmp_path, seed):
+def test_r1_flaky_api_fleet_role(clean_sim, tmp_path, seed, fault_row):
     create_server(clean_sim, "old-1")
     declared = [
         {"name": "fleet-1", "hostname": "fleet-1.example.com"},
@@ -258,15 +334,8 @@ def test_r1_flaky_api_fleet_role(clean_sim, tmp_path, seed):
         clean_sim.add_fault(**rule, path="^/api/", seed=seed * 100 + index)
     first = run_playbook(tmp_path / "1", FLEET_PLAYBOOK, sim=clean_sim, extra_vars=fleet_vars(declared))
     second = run_playbook(tmp_path / "2", FLEET_PLAYBOOK, sim=clean_sim, extra_vars=fleet_vars(declared))
-    faults = fired(clean_sim)
+    fault_row.record(f"R1 30 % 429/502/503 + latency: fleet role, run twice (seed {seed})", clean_sim, [first, second])
     clean_sim.clear_faults()
-    report(
-        f"R1 30% 429/502/503 + latency: fleet role, run twice (seed {seed})",
-        clean_sim,
-        [first, second],
-        faults,
-        duplicates(clean_sim),
-    )
     assert first.rc == 0, first.output
     assert second.rc == 0, second.output
     assert failed_tasks(first) == failed_tasks(second) == 0
@@ -279,14 +348,13 @@ def test_r1_flaky_api_fleet_role(clean_sim, tmp_path, seed):
     assert {state[name]["status"] for name in ("fleet-1", "fleet-3", "fleet-4")} == {"active"}
 
 
-def test_r2_fleet_creates_committed_then_dropped(clean_sim, tmp_path):
+def test_r2_fleet_creates_committed_then_dropped(clean_sim, tmp_path, fault_row):
     names = [f"drop-{i}" for i in range(6)]
     clean_sim.add_fault(kind="drop_after_commit", method="POST", path="^/api/v1/servers/$", count=4)
     result = run_playbook(
         tmp_path, FLEET_PLAYBOOK, sim=clean_sim, extra_vars=fleet_vars([{"name": name} for name in names])
     )
-    faults = fired(clean_sim)
-    report("R2 4 of 6 fleet creates committed, answer dropped", clean_sim, [result], faults, duplicates(clean_sim))
+    faults = fault_row.record("R2 4 of 6 fleet creates committed, answer dropped", clean_sim, [result])["error_faults"]
     assert result.rc == 0, result.output
     assert faults == 4
     assert sorted(s["name"] for s in clean_sim.servers()) == names

@@ -17,9 +17,7 @@ def statuses(sim):
 
 def run(tmp_path, playbook, sim, *, extra_vars=None, fleet=True):
     args = ("-e", f"@{EXAMPLE_FLEET}") if fleet else ()
-    return run_playbook(
-        Path(tmp_path), None, sim=sim, playbook_path=playbook, extra_vars={**FAST, **(extra_vars or {})}, args=args
-    )
+    return run_playbook(Path(tmp_path), Path(playbook), sim=sim, extra_vars={**FAST, **(extra_vars or {})}, args=args)
 
 
 def test_example_fleet_provision_power_and_teardown(clean_sim, tmp_path):

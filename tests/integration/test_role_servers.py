@@ -167,7 +167,7 @@ def test_check_mode_predicts_and_sends_nothing(clean_sim, tmp_path):
     create_server(clean_sim, "old-01")
     since = last_seq(clean_sim)
     wanted = fleet({"name": "new-01"}, {"name": "old-01", "state": "absent"})
-    result = run_playbook(tmp_path, PLAYBOOK, sim=clean_sim, extra_vars=wanted, check=True)
+    result = run_playbook(tmp_path, PLAYBOOK, sim=clean_sim, extra_vars=wanted, args=("--check",))
     assert result.rc == 0, result.output
     assert result.recap["localhost"]["changed"] == 2
     assert mutating_requests(clean_sim, since) == []

@@ -42,7 +42,7 @@ def test_create_waits_until_active_and_is_idempotent(clean_sim, tmp_path):
 
 
 def test_check_mode_predicts_create_and_sends_nothing(clean_sim, tmp_path):
-    result = run_playbook(tmp_path, create_play(), sim=clean_sim, check=True, diff=True)
+    result = run_playbook(tmp_path, create_play(), sim=clean_sim, args=("--check", "--diff"))
     assert result.rc == 0, result.output
     assert result.task("Create")["status"] == "changed"
     assert mutating_requests(clean_sim) == []
@@ -67,7 +67,7 @@ def test_update_sends_one_patch_with_only_changed_fields(clean_sim, tmp_path):
         backups_enabled: false
         plan_id: 1
 """
-    result = run_playbook(tmp_path, play(tasks), sim=clean_sim, diff=True)
+    result = run_playbook(tmp_path, play(tasks), sim=clean_sim, args=("--diff",))
     assert result.rc == 0, result.output
     assert result.task("Update")["status"] == "changed"
     sent = mutating_requests(clean_sim, since)
@@ -85,7 +85,7 @@ def test_check_mode_update_predicts_and_sends_nothing(clean_sim, tmp_path):
         name: web-01
         backups_enabled: true
 """
-    result = run_playbook(tmp_path, play(tasks), sim=clean_sim, check=True)
+    result = run_playbook(tmp_path, play(tasks), sim=clean_sim, args=("--check",))
     assert result.rc == 0, result.output
     assert result.task("Update")["status"] == "changed"
     assert result.task("Update")["result"]["server"]["backups_enabled"] is True
@@ -162,7 +162,7 @@ def test_absent_deletes_then_is_ok(clean_sim, tmp_path):
         name: web-01
         state: absent
 """
-    check = run_playbook(tmp_path / "check", play(tasks), sim=clean_sim, check=True)
+    check = run_playbook(tmp_path / "check", play(tasks), sim=clean_sim, args=("--check",))
     assert check.task("Delete")["status"] == "changed"
     assert len(clean_sim.servers()) == 1
     first = run_playbook(tmp_path / "1", play(tasks), sim=clean_sim)

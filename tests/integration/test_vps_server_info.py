@@ -23,7 +23,7 @@ def test_filters_are_sent_to_the_api_and_name_matched_exactly(clean_sim, tmp_pat
       vpsorg.cloud.vps_server_info:
         name: nobody
 """
-    result = run_playbook(tmp_path, play(tasks), sim=clean_sim, check=True)
+    result = run_playbook(tmp_path, play(tasks), sim=clean_sim, args=("--check",))
     assert result.rc == 0, result.output
     assert len(result.task("All")["result"]["servers"]) == 32
     assert sorted(s["name"] for s in result.task("West")["result"]["servers"]) == ["west-a", "west-b"]

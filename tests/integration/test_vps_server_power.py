@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import threading
+import time
+
 import pytest
 from harness import api_call, create_server, last_seq, mutating_requests, play, run_playbook, wait_status
 
@@ -29,7 +32,7 @@ def actions(sim, since):
 
 
 def test_stop_then_stop_again_is_ok(clean_sim, box, tmp_path):
-    first = run_playbook(tmp_path / "1", power("stopped"), sim=clean_sim, diff=True)
+    first = run_playbook(tmp_path / "1", power("stopped"), sim=clean_sim, args=("--diff",))
     assert first.rc == 0, first.output
     assert first.task("Power")["status"] == "changed"
     assert first.task("Power")["result"]["server"]["status"] == "stopped"
@@ -61,10 +64,35 @@ def test_restarted_reboots_active_and_starts_stopped(clean_sim, box, tmp_path):
     assert actions(clean_sim, since) == ["start"]
 
 
+def settle_after_reads(sim, server_id, since, reads, done):
+    """Hold the server in its transition until the module has read it `reads` times, then settle it.
+
+    A module that decides on the transitional status never reads it twice: the server stays held
+    (and the module's decision is made on `stopping`) until the run ends.
+    """
+    path = f"/api/v1/servers/{server_id}/"
+    while not done.is_set():
+        seen = [e for e in sim.requests(since=since) if e["method"] == "GET" and e["path"] == path]
+        if len(seen) >= reads:
+            sim.settle(server_id)
+            return
+        time.sleep(0.05)
+
+
 def test_transitional_status_is_waited_out_before_deciding(clean_sim, box, tmp_path):
+    clean_sim.set_timings(transition_delay=3600)
     api_call(clean_sim, "POST", f"/servers/{box['id']}/stop/")
     since = last_seq(clean_sim)
-    result = run_playbook(tmp_path, power("stopped"), sim=clean_sim)
+    done = threading.Event()
+    release = threading.Thread(target=settle_after_reads, args=(clean_sim, box["id"], since, 2, done))
+    release.start()
+    try:
+        result = run_playbook(tmp_path, power("stopped"), sim=clean_sim)
+    finally:
+        done.set()
+        release.join()
+    reads = [e for e in clean_sim.requests(since=since) if e["path"] == f"/api/v1/servers/{box['id']}/"]
+    assert len(reads) >= 2, "the module decided after one read of a server held in `stopping`"
     assert result.rc == 0, result.output
     assert result.task("Power")["status"] == "ok"
     assert result.task("Power")["result"]["server"]["status"] == "stopped"
@@ -73,7 +101,7 @@ def test_transitional_status_is_waited_out_before_deciding(clean_sim, box, tmp_p
 
 def test_check_mode_predicts_without_acting(clean_sim, box, tmp_path):
     since = last_seq(clean_sim)
-    result = run_playbook(tmp_path, power("stopped"), sim=clean_sim, check=True)
+    result = run_playbook(tmp_path, power("stopped"), sim=clean_sim, args=("--check",))
     assert result.task("Power")["status"] == "changed"
     assert actions(clean_sim, since) == []
     assert wait_status(clean_sim, box["id"], "active")

@@ -1,9 +1,9 @@
 # Copyright: vpsorg.cloud contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Test-only callback: append every task result as a JSON line to $RECORD_RESULTS_FILE.
+"""Test-only callback: append every task result, then the per-host totals, as JSON lines to $RECORD_RESULTS_FILE.
 
-Integration tests read these lines to assert on registered results without parsing the
-human output, which changes between ansible-core versions.
+Integration tests read these lines to assert on registered results and on the play recap without
+parsing the human output, which changes between ansible-core versions.
 """
 
 from __future__ import annotations
@@ -18,7 +18,8 @@ name: record_results
 type: aggregate
 short_description: Record task results as JSON lines for the integration tests
 description:
-  - Writes one JSON object per task result to the file named by C(RECORD_RESULTS_FILE).
+  - Writes one JSON object per task result to the file named by C(RECORD_RESULTS_FILE), and at the end one
+    object with the per-host totals of the play recap.
 requirements:
   - Enabled through C(ANSIBLE_CALLBACKS_ENABLED).
 """
@@ -30,10 +31,14 @@ class CallbackModule(CallbackBase):
     CALLBACK_NAME = "record_results"
     CALLBACK_NEEDS_ENABLED = True
 
-    def _record(self, result, status):
+    @staticmethod
+    def _write(line):
         path = os.environ.get("RECORD_RESULTS_FILE")
-        if not path:
-            return
+        if path:
+            with open(path, "a", encoding="utf-8") as handle:
+                handle.write(json.dumps(line, default=str) + "\n")
+
+    def _record(self, result, status):
         data = result._result
         if status == "ok" and data.get("changed"):
             status = "changed"
@@ -44,8 +49,7 @@ class CallbackModule(CallbackBase):
             "status": status,
             "result": data,
         }
-        with open(path, "a", encoding="utf-8") as handle:
-            handle.write(json.dumps(line, default=str) + "\n")
+        self._write(line)
 
     def v2_runner_on_ok(self, result):
         self._record(result, "ok")
@@ -58,3 +62,6 @@ class CallbackModule(CallbackBase):
 
     def v2_runner_on_unreachable(self, result):
         self._record(result, "unreachable")
+
+    def v2_playbook_on_stats(self, stats):
+        self._write({"recap": {host: stats.summarize(host) for host in sorted(stats.processed)}})

@@ -379,6 +379,11 @@ def test_plain_http_to_remote_host_warns(run):
         (VpsApiError("API token missing or invalid", status=401, method="GET", path="/servers/"), "token missing"),
         (VpsApiError("cannot reach the VPS.org API at x", method="GET", path="/servers/"), "cannot reach"),
         (VpsApiError("the VPS.org API failed with a server error (HTTP 503)", status=503), "server error"),
+        # An API (or proxy) that echoes the request's Authorization header into its error text.
+        (
+            VpsApiError(f"the API rejected the request: request had Authorization: Bearer {TOKEN}", status=400),
+            "rejected the request",
+        ),
     ],
 )
 def test_api_errors_become_one_line_ansible_errors(run, fake_client, error, expected):

@@ -185,7 +185,7 @@ def test_get_retries_transient_statuses(client, api, clock, status):
     assert len(clock.sleeps) == 1
 
 
-@pytest.mark.parametrize("status", [400, 401, 402, 403, 404])
+@pytest.mark.parametrize("status", [400, 401, 402, 403, 404, 501])
 def test_get_does_not_retry_final_statuses(client, api, clock, status):
     api.get(SERVERS + "1/", status=status, json={"detail": "no"})
     with pytest.raises(VpsApiError) as err:
@@ -279,6 +279,22 @@ def test_settling_a_lost_create_does_not_depend_on_the_retry_budget(clock, api, 
     assert len(methods(api, "POST")) == 1
 
 
+@pytest.mark.parametrize("status", [500, 502, 503, 504])
+def test_delete_repeated_after_a_committed_delete_finds_it_gone(client, api, status):
+    api.delete(SERVERS + "1/", status=status, body="<h1>gateway</h1>")
+    api.get(SERVERS + "1/", json=server(1))
+    api.delete(SERVERS + "1/", status=404, json={"detail": "Not found."})
+    client.delete_server(1)
+    assert len(methods(api, "DELETE")) == 2
+
+
+def test_delete_other_errors_still_fail(client, api):
+    api.delete(SERVERS + "1/", status=403, json={"detail": "not yours"})
+    with pytest.raises(VpsApiError) as err:
+        client.delete_server(1)
+    assert err.value.status == 403
+
+
 # -- POST is never blindly repeated ------------------------------------------------------------
 
 BODY = {"name": "web-1", "plan_id": 1, "os_id": 5, "location": "us-west"}
@@ -315,8 +331,10 @@ def test_create_without_answer_finds_the_created_server_instead_of_posting_again
     assert len(methods(api, "POST")) == 1
 
 
-def test_create_gateway_error_is_resolved_by_reading(client, api):
-    api.post(SERVERS, status=502, json={"detail": "bad gateway"})
+@pytest.mark.parametrize("status", [500, 502, 503, 504])
+def test_create_server_error_is_resolved_by_reading_not_by_posting_again(client, api, status):
+    # The API may have committed the create before the error: only a read can tell.
+    api.post(SERVERS, status=status, body="<h1>gateway error</h1>")
     api.get(SERVERS, json=page([server(9, status="provisioning")]))
     api.get(SERVERS + "9/", json=server(9, status="provisioning"))
     assert client.create_server(BODY)["id"] == 9
@@ -355,12 +373,21 @@ def test_create_refuses_to_guess_between_two_new_servers(client, api):
         client.create_server(BODY)
 
 
-def test_create_repeats_a_server_error_only_after_reading(client, api):
-    api.post(SERVERS, status=500, json={"detail": "boom"})
+@pytest.mark.parametrize("status", [500, 502, 503, 504])
+def test_create_posts_again_after_a_server_error_only_when_reads_show_nothing(client, api, status):
+    api.post(SERVERS, status=status, body="<h1>gateway error</h1>")
     api.post(SERVERS, status=201, json=server(9))
     api.get(SERVERS, json=page([]))
     assert client.create_server(BODY)["id"] == 9
     assert [r.method for r in methods(api)] == ["POST", "GET", "GET", "POST"]
+
+
+@pytest.mark.parametrize("status", [500, 502, 503, 504])
+def test_power_action_answered_with_a_server_error_is_settled_by_the_status(client, api, status):
+    api.post(SERVERS + "1/stop/", status=status, body="<h1>gateway error</h1>")
+    api.get(SERVERS + "1/", json=server(1, status="stopping"))
+    assert client.power(1, "stop", before=server(1))["server"]["status"] == "stopping"
+    assert len(methods(api, "POST")) == 1
 
 
 def test_power_action_without_answer_is_settled_by_the_status(client, api):
@@ -465,6 +492,10 @@ def test_unreachable_api_names_url_and_cause(clock):
     [
         {"status": 401, "json": {"detail": "Bad token " + TOKEN}},
         {"status": 400, "json": {"name": ["echo " + TOKEN]}},
+        {"status": 400, "json": {"detail": "Bad request (request had Authorization: Bearer " + TOKEN + ")"}},
+        {"status": 402, "json": {"detail": "Insufficient balance for Bearer " + TOKEN}},
+        {"status": 403, "json": {"detail": "Forbidden for " + TOKEN}},
+        {"status": 409, "json": {"detail": "Conflict for " + TOKEN}},
         {"status": 503, "json": {"detail": TOKEN}},
         {"body": dropped()},
         {"body": requests.exceptions.ReadTimeout("read timed out with header Bearer " + TOKEN)},

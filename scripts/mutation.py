@@ -1,0 +1,208 @@
+"""Mutation testing (mutmut 3) of plugins/module_utils and plugins/modules against tests/unit.
+
+The collection is imported as ``ansible_collections.vpsorg.cloud``; mutmut names a module after its
+path below the directory it runs in. So the run happens in a work directory holding a copy of the
+collection at ``ansible_collections/vpsorg/cloud`` (mutmut copies that into ``mutants/`` and mutates
+it there) and a conftest.py that points Ansible's collection loader at the mutated copy.
+
+Writes docs/mutation.md: per file, mutants, killed, survived (with the ones reviewed as equivalent
+set apart, from the reviewed list) and the kill ratio of the non-equivalent ones against the 85 %
+target. The last line is ``N killed of M mutants``.
+
+    mutation.py --work DIR --out docs/mutation.md --equivalent tests/mutation/equivalent.yml
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+from collections import Counter
+from pathlib import Path
+
+import yaml
+
+REPO = Path(__file__).resolve().parents[1]
+COLLECTION = Path("ansible_collections/vpsorg/cloud")
+MUTATED = ("plugins/module_utils", "plugins/modules")
+COPIED = ("plugins", "tests/unit", "tests/integration/harness.py", "galaxy.yml", "meta")
+TARGET = 0.85
+# mutmut's exit codes per mutant: 1 and 3 are kills (a test failed), 0 survived, 33/5 means no
+# test reached the mutated function, the rest are timeouts and the like (counted as survivors).
+KILLED = {1, 3}
+TIMEOUT = {36, 24, -24, 152, 255}
+NO_TESTS = {5, 33}
+
+PYPROJECT = """\
+[tool.mutmut]
+source_paths = ["{collection}/plugins"]
+only_mutate = [{only}]
+also_copy = ["{collection}/tests", "{collection}/galaxy.yml", "{collection}/meta", "conftest.py"]
+pytest_add_cli_args_test_selection = ["{collection}/tests/unit"]
+pytest_add_cli_args = ["-p", "no:cacheprovider", "-q"]
+use_git_change_detection = false
+
+[tool.pytest.ini_options]
+# The work directory is the root, so its conftest.py (the collection loader) is loaded.
+"""
+
+CONFTEST = '''\
+"""Load ``ansible_collections.vpsorg.cloud`` from this directory (mutmut's mutants/ copy)."""
+
+from pathlib import Path
+
+from ansible.utils.collection_loader._collection_finder import _AnsibleCollectionFinder
+
+_AnsibleCollectionFinder(paths=[str(Path(__file__).resolve().parent)])._install()
+'''
+
+
+def prepare(work: Path) -> None:
+    if work.exists():
+        shutil.rmtree(work)
+    target = work / COLLECTION
+    for relative in COPIED:
+        source = REPO / relative
+        if source.is_dir():
+            shutil.copytree(source, target / relative, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+        elif source.exists():
+            (target / relative).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, target / relative)
+    only = ", ".join(f'"{COLLECTION}/{path}/*.py"' for path in MUTATED)
+    (work / "pyproject.toml").write_text(PYPROJECT.format(collection=COLLECTION, only=only))
+    (work / "conftest.py").write_text(CONFTEST)
+
+
+def run_mutmut(work: Path, children: int) -> None:
+    env = dict(os.environ, PYTHONDONTWRITEBYTECODE="1")
+    env.pop("PYTHONPATH", None)
+    mutmut = [sys.executable, "-m", "mutmut"]
+    subprocess.run([*mutmut, "run", "--max-children", str(children)], cwd=work, env=env, check=True)
+
+
+def verdicts(work: Path) -> dict[str, dict[str, int | None]]:
+    """Per source file (repo-relative), each mutant's exit code, from mutmut's .meta files."""
+    found = {}
+    for meta in sorted((work / "mutants" / COLLECTION / "plugins").rglob("*.py.meta")):
+        relative = meta.relative_to(work / "mutants" / COLLECTION).as_posix().removesuffix(".meta")
+        if not relative.startswith(MUTATED):
+            continue
+        found[relative] = json.loads(meta.read_text())["exit_code_by_key"]
+    return found
+
+
+def mutant_diff(work: Path, name: str) -> str:
+    shown = subprocess.run(
+        [sys.executable, "-m", "mutmut", "show", name], cwd=work, capture_output=True, text=True, check=False
+    )
+    return shown.stdout
+
+
+def changed_lines(diff: str) -> list[str]:
+    return [line[1:].strip() for line in diff.splitlines() if line.startswith("+") and not line.startswith("+++")]
+
+
+def load_equivalent(path: Path) -> list[dict]:
+    data = yaml.safe_load(path.read_text()) if path.exists() else None
+    return list((data or {}).get("equivalent") or [])
+
+
+def is_equivalent(name: str, diff: str, reviewed: list[dict]) -> dict | None:
+    """The review entry for this mutant when its name and its mutated line both still match."""
+    short = name.split(".")[-1]
+    lines = changed_lines(diff)
+    for entry in reviewed:
+        if entry["mutant"] == short and entry["line"].strip() in lines:
+            return entry
+    return None
+
+
+def render(rows: list[dict], equivalents: list[tuple[str, str, dict]], survivors: list[tuple[str, str]]) -> str:
+    total = sum(row["mutants"] for row in rows)
+    killed = sum(row["killed"] for row in rows)
+    lines = [
+        "# Mutation testing",
+        "",
+        "`make mutation` (scripts/mutation.py) runs mutmut over `plugins/module_utils/` and `plugins/modules/`",
+        "against the unit tests (`tests/unit`) and writes this page. A mutant is killed when a unit test fails",
+        "with it; timeouts and mutants no test reaches count as survivors. Survivors reviewed as equivalent",
+        "(no test could tell them apart from the original) are listed in `tests/mutation/equivalent.yml` with",
+        f"the reason, and left out of the ratio. Target: at least {TARGET:.0%} of the non-equivalent mutants",
+        "killed in every file.",
+        "",
+        "| file | mutants | killed | survived | not reached by a test | timeout | equivalent | kill ratio | target |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
+    ]
+    for row in rows:
+        scored = row["mutants"] - row["equivalent"]
+        ratio = row["killed"] / scored if scored else 1.0
+        lines.append(
+            f"| `{row['file']}` | {row['mutants']} | {row['killed']} | {row['survived']} | {row['no_tests']} | "
+            f"{row['timeout']} | {row['equivalent']} | {ratio:.1%} | {'met' if ratio >= TARGET else 'MISSED'} |"
+        )
+    lines += ["", "## Survivors judged equivalent", ""]
+    if equivalents:
+        lines += ["| mutant | mutated line | why no test can tell |", "| --- | --- | --- |"]
+        for _file, name, entry in equivalents:
+            code = entry["line"].replace("|", "\\|")
+            lines.append(f"| `{name.split('.')[-1]}` | `{code}` | {entry['reason']} |")
+    else:
+        lines.append("None.")
+    lines += ["", "## Surviving mutants not (yet) judged equivalent", ""]
+    if survivors:
+        lines += [f"- `{name}`: {status}" for name, status in survivors]
+    else:
+        lines.append("None.")
+    lines += ["", f"{killed} killed of {total} mutants"]
+    return "\n".join(lines) + "\n"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--work", type=Path, required=True, help="work directory (removed and rebuilt)")
+    parser.add_argument("--out", type=Path, required=True, help="markdown page to write")
+    parser.add_argument("--equivalent", type=Path, required=True, help="reviewed list of equivalent mutants (YAML)")
+    parser.add_argument("--children", type=int, default=2, help="parallel mutmut workers (default 2)")
+    parser.add_argument("--report-only", action="store_true", help="render the page from an earlier run in --work")
+    args = parser.parse_args()
+
+    if not args.report_only:
+        prepare(args.work)
+        run_mutmut(args.work, args.children)
+    reviewed = load_equivalent(args.equivalent)
+    rows, equivalents, survivors = [], [], []
+    for file, codes in verdicts(args.work).items():
+        counts = Counter()
+        for name, code in codes.items():
+            if code in KILLED:
+                counts["killed"] += 1
+                continue
+            status = "no tests" if code in NO_TESTS else "timeout" if code in TIMEOUT else "survived"
+            entry = is_equivalent(name, mutant_diff(args.work, name), reviewed) if status == "survived" else None
+            if entry is not None:
+                counts["equivalent"] += 1
+                equivalents.append((file, name, entry))
+                continue
+            counts[status.replace(" ", "_")] += 1
+            survivors.append((name, status))
+        rows.append(
+            {
+                "file": file,
+                "mutants": len(codes),
+                **{k: counts[k] for k in ("killed", "survived", "no_tests", "timeout", "equivalent")},
+            }
+        )
+    if not rows:
+        print("mutation: mutmut produced no results", file=sys.stderr)
+        return 1
+    text = render(rows, equivalents, survivors)
+    args.out.write_text(text)
+    print(text.rstrip().splitlines()[-1])
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
