@@ -34,7 +34,7 @@ VENV_STAMP := $(VENV)/.installed
 IMPORTER_STAMP := $(IMPORTER_VENV)/.installed
 
 # Order matters: cheap static gates first so a broken change fails fast.
-GATES := ruff ansible-lint sanity units sim-test integration molecule galaxy docs-lint changelog-lint ee-check
+GATES := ruff ansible-lint sanity units sim-test integration eda molecule galaxy docs-lint changelog-lint ee-check
 
 PYTEST := $(BIN)/python -m pytest -p no:cacheprovider
 # pytest exits 5 when it collected no tests: for these suites that is a failure, said plainly.
@@ -42,7 +42,7 @@ define run_pytest
 $(PYTEST) $(1) || { rc=$$?; [ $$rc -ne 5 ] || echo "error: no tests collected from $(lastword $(1))" >&2; exit $$rc; }
 endef
 
-.PHONY: help venv importer-venv collection-link test $(GATES) lint demo bench faults clean
+.PHONY: help venv importer-venv eda-venv collection-link test $(GATES) lint demo bench faults clean
 
 help:
 	@echo "make venv        tool venv (.venv) + collection symlink + ansible-test bootstrap"
@@ -50,6 +50,7 @@ help:
 	@echo "make demo        scripts/demo.sh against the simulator"
 	@echo "make bench       run all benchmarks and write docs/benchmarks.md"
 	@echo "make faults      run the fault scenarios and write docs/fault-tolerance.md"
+	@echo "make eda-venv    ansible-rulebook venv (.venvs/eda) for the eda gate"
 	@echo "gates:           $(GATES) (make lint = ruff + ansible-lint)"
 
 # --- environments ----------------------------------------------------------------------------
@@ -140,6 +141,26 @@ changelog-lint: venv
 
 ee-check: venv
 	$(BIN)/python scripts/ee_check.py --builder $(BIN)/ansible-builder --collections $(COLLECTIONS_ROOT) --expect requests
+
+# --- Event-Driven Ansible --------------------------------------------------------------------
+
+# ansible-rulebook runs in its own venv, as in a decision environment (requirements/eda.txt):
+# its pins are independent of the dev tools'. It needs a Java 17 runtime on PATH.
+EDA_VENV := $(CURDIR)/.venvs/eda
+EDA_STAMP := $(EDA_VENV)/.installed
+
+eda-venv: $(EDA_STAMP)
+
+$(EDA_STAMP): requirements/eda.txt
+	@java -version 2>&1 | grep -Eq 'version "(1[7-9]|[2-9][0-9])' || \
+		{ echo "error: ansible-rulebook needs a Java 17+ runtime on PATH (java -version)" >&2; exit 1; }
+	[ -x $(EDA_VENV)/bin/python ] || $(PYTHON) -m venv $(EDA_VENV)
+	$(EDA_VENV)/bin/python -m pip install --quiet -r requirements/eda.txt
+	touch $@
+
+# The event source under the real ansible-rulebook against the simulator (tests/eda).
+eda: venv eda-venv
+	VPS_EDA_BIN=$(EDA_VENV)/bin $(call run_pytest,tests/eda)
 
 # --- demo and benchmarks ---------------------------------------------------------------------
 
