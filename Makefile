@@ -42,7 +42,7 @@ define run_pytest
 $(PYTEST) $(1) || { rc=$$?; [ $$rc -ne 5 ] || echo "error: no tests collected from $(lastword $(1))" >&2; exit $$rc; }
 endef
 
-.PHONY: help venv importer-venv eda-venv collection-link test $(GATES) lint demo bench faults clean
+.PHONY: help venv importer-venv eda-venv eda-measure collection-link test $(GATES) lint demo bench faults clean
 
 help:
 	@echo "make venv        tool venv (.venv) + collection symlink + ansible-test bootstrap"
@@ -51,6 +51,7 @@ help:
 	@echo "make bench       run all benchmarks and write docs/benchmarks.md"
 	@echo "make faults      run the fault scenarios and write docs/fault-tolerance.md"
 	@echo "make eda-venv    ansible-rulebook venv (.venvs/eda) for the eda gate"
+	@echo "make eda-measure event latency and requests per poll of the event source"
 	@echo "gates:           $(GATES) (make lint = ruff + ansible-lint)"
 
 # --- environments ----------------------------------------------------------------------------
@@ -161,6 +162,10 @@ $(EDA_STAMP): requirements/eda.txt
 # The event source under the real ansible-rulebook against the simulator (tests/eda).
 eda: venv eda-venv
 	VPS_EDA_BIN=$(EDA_VENV)/bin $(call run_pytest,tests/eda)
+
+# Event latency and requests per poll, for docs/events.md.
+eda-measure: venv eda-venv
+	VPS_EDA_BIN=$(EDA_VENV)/bin $(BIN)/python tests/eda/measure_events.py --interval 5 --servers 250 --changes 12
 
 # --- demo and benchmarks ---------------------------------------------------------------------
 

@@ -21,8 +21,8 @@ JAVA_VERSION = re.compile(r'version "(\d+)')
 # Simulator timings: longer than two polling intervals, so each intermediate status is seen by a poll.
 PROVISION_DELAY = 4.0
 TRANSITION_DELAY = 3.0
-# The source logs one line per successful poll at -vv: "N servers, M requests, K events".
-POLL_LINE = re.compile(r"vps_server_events: (\d+) servers, (\d+) requests, (\d+) events")
+# The source logs one line per successful poll at -vv: "N servers, M requests, K events in S s".
+POLL_LINE = re.compile(r"vps_server_events: (\d+) servers, (\d+) requests, (\d+) events in ([\d.]+) s")
 
 
 def require_decision_environment() -> Path:
@@ -101,8 +101,12 @@ class RulebookRun:
                     found.append((line.at, event))
         return found
 
-    def polls(self) -> list[tuple[int, int, int]]:
-        return [tuple(int(n) for n in m.groups()) for m in POLL_LINE.finditer(self.output)]
+    def polls(self) -> list[tuple[int, int, int, float]]:
+        """(servers, requests, events, seconds) of each successful poll."""
+        return [
+            (int(servers), int(requests), int(events), float(seconds))
+            for servers, requests, events, seconds in POLL_LINE.findall(self.output)
+        ]
 
     def wait_for(self, what, predicate, timeout):
         """Wait until predicate(self) is truthy; fail naming `what` with the output so far."""

@@ -5,7 +5,9 @@
 from __future__ import annotations
 
 import asyncio
+import importlib.util
 import logging
+import math
 import os
 import sys
 
@@ -113,7 +115,7 @@ if os.path.isdir(os.path.join(_COLLECTIONS_ROOT, "ansible_collections")) and _CO
 try:
     from ansible.module_utils.parsing.convert_bool import boolean
     from ansible_collections.vpsorg.cloud.plugins.module_utils import contract
-    from ansible_collections.vpsorg.cloud.plugins.module_utils.client import HAS_REQUESTS, VpsClient
+    from ansible_collections.vpsorg.cloud.plugins.module_utils.client import VpsClient
     from ansible_collections.vpsorg.cloud.plugins.module_utils.connection import (
         connection_problems,
         insecure_url_warning,
@@ -159,7 +161,7 @@ def _number(problems, name, value, minimum, integer=False):
         if isinstance(value, bool) or value is None:
             raise TypeError
         number = int(value) if integer else float(value)
-        if integer and float(value) != number:
+        if not math.isfinite(float(value)) or (integer and float(value) != number):
             raise ValueError
     except (TypeError, ValueError, OverflowError):
         problems.append(f"{name} must be {kind}, got {value!r}")
@@ -221,8 +223,8 @@ def settings_from(args, environ=None):
         problems.append("api_token is not set or not a string (set api_token or VPS_API_TOKEN)")
     timeout = _number(problems, "api_timeout", values["api_timeout"], 0)
     retries = _number(problems, "api_retries", values["api_retries"], 0, integer=True)
-    if timeout is not None and retries is not None:
-        problems.extend(connection_problems(api_url, timeout, retries))
+    # The numbers are checked above; only api_url's sentence is wanted from here.
+    problems.extend(connection_problems(api_url, timeout or 1, retries or 0))
     settings = {
         "api_url": api_url,
         "api_token": token,
@@ -261,7 +263,7 @@ class ServerEventPoller:
 
     async def poll(self):
         """The events of one poll; None when the listing failed (no events, snapshot kept)."""
-        before = self.client.request_count
+        before, started = self.client.request_count, asyncio.get_running_loop().time()
         try:
             listings = [await asyncio.to_thread(self._list)]
             if self.watcher.needs_confirmation(listings[0]):
@@ -275,7 +277,8 @@ class ServerEventPoller:
         self._recovered()
         self.say(
             logging.DEBUG,
-            f"{NAME}: {len(self.watcher.snapshot)} servers, {self.last_requests} requests, {len(events)} events",
+            f"{NAME}: {len(self.watcher.snapshot)} servers, {self.last_requests} requests, {len(events)} events "
+            f"in {asyncio.get_running_loop().time() - started:.3f} s",
         )
         return events
 
@@ -317,8 +320,8 @@ class ServerEventPoller:
 
 
 def build_poller(settings, log=logger):
-    if not HAS_REQUESTS:
-        raise ImportError(f"{NAME} needs the Python library requests")
+    if importlib.util.find_spec("requests") is None:
+        raise ImportError(f"{NAME} needs the Python library requests next to ansible-rulebook")
     warning = insecure_url_warning(settings["api_url"])
     if warning:
         log.warning("%s: %s", NAME, warning)

@@ -88,6 +88,9 @@ def test_defaults_and_environment_fallbacks(source):
         ({"interval": -1}, "interval must be more than 0"),
         ({"interval": "soon"}, "interval must be a number"),
         ({"interval": True}, "interval must be a number"),
+        ({"interval": "nan"}, "interval must be a number"),
+        ({"interval": float("inf")}, "interval must be a number"),
+        ({"api_retries": "1e400"}, "api_retries must be an integer"),
         ({"api_timeout": 0}, "api_timeout must be more than 0"),
         ({"api_retries": -1}, "api_retries must be 0 or more"),
         ({"api_retries": 1.5}, "api_retries must be an integer"),
@@ -118,9 +121,11 @@ def test_a_missing_token_is_refused_without_echoing_it(source, token):
 
 def test_every_problem_is_named_at_once(source):
     with pytest.raises(ValueError) as error:
-        source["settings_from"]({"interval": 0, "filters": {"status": "x"}, "api_token": None}, {})
+        source["settings_from"](
+            {"interval": 0, "filters": {"status": "x"}, "api_token": None, "api_timeout": -1, "api_url": "ftp://x"}, {}
+        )
     message = str(error.value)
-    assert all(name in message for name in ("interval", "filters.status", "api_token"))
+    assert all(name in message for name in ("interval", "filters.status", "api_token", "api_timeout", "api_url"))
 
 
 def test_rulebook_arguments_of_ansible_rulebook_itself_are_accepted(source):
