@@ -34,7 +34,7 @@ VENV_STAMP := $(VENV)/.installed
 IMPORTER_STAMP := $(IMPORTER_VENV)/.installed
 
 # Order matters: cheap static gates first so a broken change fails fast.
-GATES := ruff docs-current ansible-lint sanity units sim-test integration molecule galaxy docs-lint changelog-lint ee-check
+GATES := ruff docs-current ansible-lint sanity units sim-test integration eda molecule galaxy docs-lint changelog-lint ee-check
 
 # all_skipped_fails (tests/pytest_plugins): a run whose every collected test skipped fails too.
 PYTEST := PYTHONPATH=$(CURDIR)/tests/pytest_plugins $(BIN)/python -m pytest -p no:cacheprovider -p all_skipped_fails
@@ -43,7 +43,7 @@ define run_pytest
 $(PYTEST) $(1) || { rc=$$?; [ $$rc -ne 5 ] || echo "error: no tests collected from $(lastword $(1))" >&2; exit $$rc; }
 endef
 
-.PHONY: help venv importer-venv collection-link test $(GATES) lint demo bench faults mutation clean
+.PHONY: help venv importer-venv eda-venv eda-measure collection-link test $(GATES) lint demo bench faults mutation clean
 
 help:
 	@echo "make venv        tool venv (.venv) + collection symlink + ansible-test bootstrap"
@@ -52,6 +52,8 @@ help:
 	@echo "make bench       run all benchmarks and write docs/benchmarks.md"
 	@echo "make faults      run the fault scenarios and write docs/fault-tolerance.md"
 	@echo "make mutation    mutation testing of plugins/module_utils and plugins/modules; writes docs/mutation.md"
+	@echo "make eda-venv    ansible-rulebook venv (.venvs/eda) for the eda gate"
+	@echo "make eda-measure event latency and requests per poll of the event source"
 	@echo "gates:           $(GATES) (make lint = ruff + ansible-lint)"
 
 # --- environments ----------------------------------------------------------------------------
@@ -147,6 +149,30 @@ changelog-lint: venv
 
 ee-check: venv
 	$(BIN)/python scripts/ee_check.py --builder $(BIN)/ansible-builder --collections $(COLLECTIONS_ROOT) --expect requests
+
+# --- Event-Driven Ansible --------------------------------------------------------------------
+
+# ansible-rulebook runs in its own venv, as in a decision environment (requirements/eda.txt):
+# its pins are independent of the dev tools'. It needs a Java 17 runtime on PATH.
+EDA_VENV := $(CURDIR)/.venvs/eda
+EDA_STAMP := $(EDA_VENV)/.installed
+
+eda-venv: $(EDA_STAMP)
+
+$(EDA_STAMP): requirements/eda.txt
+	@java -version 2>&1 | grep -Eq 'version "(1[7-9]|[2-9][0-9])' || \
+		{ echo "error: ansible-rulebook needs a Java 17+ runtime on PATH (java -version)" >&2; exit 1; }
+	[ -x $(EDA_VENV)/bin/python ] || $(PYTHON) -m venv $(EDA_VENV)
+	$(EDA_VENV)/bin/python -m pip install --quiet -r requirements/eda.txt
+	touch $@
+
+# The event source under the real ansible-rulebook against the simulator (tests/eda).
+eda: venv eda-venv
+	VPS_EDA_BIN=$(EDA_VENV)/bin $(call run_pytest,tests/eda)
+
+# Event latency and requests per poll, for docs/events.md.
+eda-measure: venv eda-venv
+	VPS_EDA_BIN=$(EDA_VENV)/bin $(BIN)/python tests/eda/measure_events.py --interval 5 --servers 250 --changes 12
 
 # --- demo and benchmarks ---------------------------------------------------------------------
 

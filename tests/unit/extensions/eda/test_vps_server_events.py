@@ -1,0 +1,266 @@
+"""The vps_server_events source: argument checks, and polls through the real client over mocked HTTP."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import runpy
+from pathlib import Path
+
+import pytest
+import responses
+
+SOURCE = Path(__file__).resolve().parents[4] / "extensions/eda/plugins/event_source/vps_server_events.py"
+API = "https://api.test/api/v1"
+SERVERS = API + "/servers/"
+TOKEN = "tok-SECRET-eda-0123456789"
+ENV = {"VPS_API_TOKEN": TOKEN}
+
+
+@pytest.fixture(scope="module")
+def source():
+    # ansible-rulebook loads event sources the same way: by path, with runpy.
+    return runpy.run_path(str(SOURCE))
+
+
+@pytest.fixture
+def api():
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
+        yield mock
+
+
+def srv(server_id, status="active", **extra):
+    return dict({"id": server_id, "name": f"s{server_id}", "status": status, "updated_at": "t0"}, **extra)
+
+
+class Account:
+    """A fake list endpoint: serves `servers`, or the queued failures first."""
+
+    def __init__(self, api, servers=()):
+        self.servers = list(servers)
+        self.failures = []
+        self.queries = []
+        api.add_callback(responses.GET, SERVERS, callback=self.answer)
+
+    def answer(self, request):
+        self.queries.append(request.url)
+        assert request.headers["Authorization"] == f"Bearer {TOKEN}"
+        if self.failures:
+            return self.failures.pop(0)
+        body = {"count": len(self.servers), "next": None, "previous": None, "results": self.servers}
+        return 200, {}, json.dumps(body)
+
+
+def poller_for(source, args=None):
+    settings = source["settings_from"](dict({"api_url": API, "interval": 1, "api_retries": 0}, **(args or {})), ENV)
+    return source["build_poller"](settings)
+
+
+def poll(poller):
+    return asyncio.run(poller.poll())
+
+
+# -- arguments ----------------------------------------------------------------------------------
+
+
+def test_defaults_and_environment_fallbacks(source):
+    settings = source["settings_from"]({}, {"VPS_API_TOKEN": TOKEN, "VPS_API_URL": "http://127.0.0.1:9/api/v1"})
+    assert settings == {
+        "api_url": "http://127.0.0.1:9/api/v1",
+        "api_token": TOKEN,
+        "api_timeout": 30.0,
+        "api_retries": 5,
+        "interval": 10.0,
+        "validate_certs": True,
+        "initial_snapshot": False,
+        "filters": {},
+    }
+    assert source["settings_from"]({}, ENV)["api_url"] == "https://admin.vps.org/api/v1"
+    given = source["settings_from"]({"api_url": API, "api_token": "other"}, {"VPS_API_URL": "x", **ENV})
+    assert (given["api_url"], given["api_token"]) == (API, "other")
+
+
+@pytest.mark.parametrize(
+    ("args", "named"),
+    [
+        ({"interval": 0}, "interval must be more than 0"),
+        ({"interval": -1}, "interval must be more than 0"),
+        ({"interval": "soon"}, "interval must be a number"),
+        ({"interval": True}, "interval must be a number"),
+        ({"interval": "nan"}, "interval must be a number"),
+        ({"interval": float("inf")}, "interval must be a number"),
+        ({"api_retries": "1e400"}, "api_retries must be an integer"),
+        ({"api_timeout": 0}, "api_timeout must be more than 0"),
+        ({"api_retries": -1}, "api_retries must be 0 or more"),
+        ({"api_retries": 1.5}, "api_retries must be an integer"),
+        ({"api_url": "admin.vps.org"}, "api_url must be an http:// or https:// URL"),
+        ({"api_url": 5}, "api_url must be an http:// or https:// URL"),
+        ({"validate_certs": "maybe"}, "validate_certs must be true or false"),
+        ({"initial_snapshot": "sometimes"}, "initial_snapshot must be true or false"),
+        ({"filters": ["status"]}, "filters must be a dictionary"),
+        ({"filters": {"name": "web"}}, "unsupported filters name; the API filters by status and location"),
+        ({"filters": {"status": "actve"}}, "filters.status must be one of"),
+        ({"filters": {"location": 3}}, "filters.location must be a non-empty string"),
+        ({"filters": {"location": " "}}, "filters.location must be a non-empty string"),
+        ({"intervall": 5}, "unknown argument intervall"),
+    ],
+)
+def test_bad_arguments_are_refused_naming_the_argument(source, args, named):
+    with pytest.raises(ValueError, match=r"^vpsorg\.cloud\.vps_server_events: ") as error:
+        source["settings_from"](args, ENV)
+    assert named in str(error.value)
+
+
+@pytest.mark.parametrize("token", [None, "", "  ", 12345])
+def test_a_missing_token_is_refused_without_echoing_it(source, token):
+    with pytest.raises(ValueError, match="api_token is not set") as error:
+        source["settings_from"]({"api_token": token} if token is not None else {}, {})
+    assert "12345" not in str(error.value)
+
+
+def test_every_problem_is_named_at_once(source):
+    with pytest.raises(ValueError) as error:
+        source["settings_from"](
+            {"interval": 0, "filters": {"status": "x"}, "api_token": None, "api_timeout": -1, "api_url": "ftp://x"}, {}
+        )
+    message = str(error.value)
+    assert all(name in message for name in ("interval", "filters.status", "api_token", "api_timeout", "api_url"))
+
+
+def test_rulebook_arguments_of_ansible_rulebook_itself_are_accepted(source):
+    assert source["settings_from"]({"eda_feedback_queue": object()}, ENV)["interval"] == 10
+
+
+def test_numbers_and_booleans_from_templated_strings(source):
+    settings = source["settings_from"](
+        {"interval": "2.5", "api_retries": "3", "validate_certs": "false", "initial_snapshot": "yes"}, ENV
+    )
+    assert (settings["interval"], settings["api_retries"]) == (2.5, 3)
+    assert (settings["validate_certs"], settings["initial_snapshot"]) == (False, True)
+
+
+def test_bad_arguments_fail_main_before_any_request(source, api):
+    account = Account(api)
+    with pytest.raises(ValueError, match="interval"):
+        asyncio.run(source["main"](asyncio.Queue(), {"api_url": API, "api_token": TOKEN, "interval": 0}))
+    assert account.queries == []
+
+
+# -- polling -----------------------------------------------------------------------------------
+
+
+def test_polls_send_events_and_filters_go_to_the_api_except_status(source, api):
+    account = Account(api, [srv(1, "provisioning", location="eu-central")])
+    poller = poller_for(source, {"filters": {"location": "eu-central", "status": "active"}})
+    assert poll(poller) == []
+    assert "location=eu-central" in account.queries[0]
+    assert "status=" not in account.queries[0]
+    account.servers = [srv(1, "active", location="eu-central")]
+    (event,) = poll(poller)
+    assert (event["type"], event["new_status"]) == ("status_changed", "active")
+    assert poller.last_requests == 1
+
+
+def test_a_disappearing_server_costs_one_confirming_listing(source, api):
+    account = Account(api, [srv(1), srv(2)])
+    poller = poller_for(source)
+    poll(poller)
+    account.servers = [srv(1)]
+    (event,) = poll(poller)
+    assert (event["type"], event["server"]["id"]) == ("deleted", 2)
+    assert poller.last_requests == 2
+    assert len(account.queries) == 3
+
+
+def test_failed_listings_produce_no_events_and_the_next_success_reports_each_change_once(source, api, caplog):
+    caplog.set_level(logging.DEBUG)
+    account = Account(api, [srv(1), srv(2)])
+    poller = poller_for(source)
+    poll(poller)
+    # The API is down: an HTML 503, then an empty listing served by a broken proxy page.
+    account.servers = [srv(1, "stopped")]
+    account.failures = [(503, {}, "<html>down</html>"), (200, {}, "<html>proxy</html>")]
+    assert poll(poller) is None
+    assert poll(poller) is None
+    assert poller.failures == 2
+    assert poller.next_delay() == 4
+    assert "could not be listed" in caplog.text and "2 failed poll(s) in a row" in caplog.text
+    events = poll(poller)
+    assert [(e["type"], e["server"]["id"]) for e in events] == [("status_changed", 1), ("deleted", 2)]
+    assert (events[0]["old_status"], events[0]["new_status"]) == ("active", "stopped")
+    assert "answers again after 2 failed poll(s)" in caplog.text
+    assert poller.failures == 0 and poller.next_delay() == 1
+    assert poll(poller) == []
+
+
+def test_a_failing_confirmation_listing_fails_the_poll_without_a_deleted_event(source, api):
+    account = Account(api, [srv(1), srv(2)])
+    poller = poller_for(source)
+    poll(poller)
+    account.servers = [srv(1)]
+    account.failures = [(200, {}, json.dumps({"count": 1, "next": None, "results": [srv(1)]})), (502, {}, "bad")]
+    assert poll(poller) is None
+    assert poller.watcher.snapshot.keys() == {1, 2}
+
+
+def test_a_malformed_server_list_is_a_failed_poll(source, api):
+    account = Account(api, [srv(1)])
+    poller = poller_for(source)
+    poll(poller)
+    account.servers = [{"name": "no id"}]
+    assert poll(poller) is None
+    assert poller.watcher.snapshot.keys() == {1}
+
+
+def test_backoff_doubles_up_to_the_cap(source, api):
+    poller = poller_for(source, {"interval": 100})
+    delays = []
+    for failures in range(6):
+        poller.failures = failures
+        delays.append(poller.next_delay())
+    assert delays == [100, 200, 300, 300, 300, 300]
+    poller.interval, poller.failures = 600, 3
+    assert poller.next_delay() == 600
+
+
+def test_the_token_appears_in_no_log_and_no_event(source, api, caplog):
+    caplog.set_level(logging.DEBUG)
+    account = Account(api, [srv(1)])
+    poller = poller_for(source, {"api_retries": 1, "initial_snapshot": True})
+    events = poll(poller)
+    # An API that echoes the token back in an error, and a 429 that is retried.
+    account.failures = [(429, {"Retry-After": "0"}, "{}"), (500, {}, json.dumps({"detail": f"bad token {TOKEN}"}))]
+    assert poll(poller) is None
+    account.servers = [srv(1, "stopped")]
+    events += poll(poller)
+    assert [e["type"] for e in events] == ["created", "status_changed"]
+    assert "retrying" in caplog.text and "could not be listed" in caplog.text
+    assert TOKEN not in caplog.text
+    assert TOKEN not in json.dumps(events)
+
+
+def test_insecure_url_is_warned_about(source, api, caplog):
+    settings = source["settings_from"]({"api_url": "http://api.example.com/api/v1"}, ENV)
+    source["build_poller"](settings)
+    assert "plain HTTP to a remote host" in caplog.text
+
+
+def test_main_puts_events_on_the_queue_poll_after_poll(source, api):
+    account = Account(api, [srv(1)])
+
+    async def scenario():
+        queue = asyncio.Queue()
+        args = {"api_url": API, "interval": 0.05, "api_retries": 0}
+        task = asyncio.create_task(source["main"](queue, dict(args, api_token=TOKEN)))
+        while not account.queries:
+            await asyncio.sleep(0.01)
+        account.servers = [srv(1), srv(2, "provisioning")]
+        first = await asyncio.wait_for(queue.get(), 5)
+        account.servers = [srv(1), srv(2, "active")]
+        second = await asyncio.wait_for(queue.get(), 5)
+        task.cancel()
+        return first, second
+
+    first, second = asyncio.run(scenario())
+    assert (first["type"], second["type"], second["new_status"]) == ("created", "status_changed", "active")
