@@ -41,7 +41,7 @@ class Account:
         self.servers = list(servers)
         self.failures = []
         self.queries = []
-        api.add_callback(responses.GET, SERVERS, callback=self.answer)
+        api.add_callback(responses.GET, SERVERS, callback=self.answer, content_type="application/json")
 
     def answer(self, request):
         self.queries.append(request.url)
