@@ -163,3 +163,38 @@ def test_the_inventory_fails_naming_api_url(static_site, tmp_path, prefix):
     text = " ".join(result.stderr.split())
     assert f"api_url {api_url}" in text and words in text, result.stderr
     assert {entry["method"] for entry in static_site.access()} == {"GET"}
+
+
+ROLE_PLAY = """
+- name: Fleet against a static web server
+  hosts: localhost
+  gather_facts: false
+  roles:
+    - role: vpsorg.cloud.servers
+"""
+
+
+@pytest.mark.parametrize("prefix", sorted(ANSWERS))
+def test_the_fleet_role_fails_naming_api_url(static_site, tmp_path, prefix):
+    api_url = static_site.url(prefix)
+    fleet = {
+        "vps_servers": [{"name": "web-1"}, {"name": "web-2", "power": "stopped"}, {"name": "old-1", "state": "absent"}],
+        "vps_servers_defaults": {"plan_id": 1, "os_id": 5, "location": "us-west"},
+    }
+    env = {"VPS_API_URL": api_url, "VPS_API_TOKEN": TOKEN}
+    result = run_playbook(tmp_path, ROLE_PLAY, sim=None, env=env, extra_vars=fleet)
+    status, words, _content_type = ANSWERS[prefix]
+    report(
+        f"W3 api_url is a static web server answering HTML {status}: fleet role",
+        static_site,
+        [result],
+        1,
+        0,
+        expected_failures=1,
+    )
+    assert result.rc != 0, result.output
+    failed = [task for task in result.tasks if task["status"] == "failed"]
+    assert len(failed) == 1, [task["task"] for task in failed]
+    assert f"api_url {api_url}" in failed[0]["result"]["msg"] and words in failed[0]["result"]["msg"]
+    assert not any(task["status"] == "changed" for task in result.tasks)
+    assert {entry["method"] for entry in static_site.access()} == {"GET"}
