@@ -12,8 +12,8 @@ from __future__ import annotations
 
 from ansible_collections.vpsorg.cloud.plugins.module_utils.listing import Listing
 from ansible_collections.vpsorg.cloud.plugins.module_utils.servers import ServerResource
-from ansible_collections.vpsorg.cloud.plugins.module_utils.transport import (  # noqa: F401 - re-exported
-    HAS_REQUESTS,
+from ansible_collections.vpsorg.cloud.plugins.module_utils.transport import (  # noqa: F401  # pylint: disable=unused-import
+    HAS_REQUESTS,  # re-exported for the modules and the inventory
     REQUESTS_IMPORT_ERROR,
     Transport,
 )
