@@ -63,7 +63,7 @@ def account():
             mock.add_callback(
                 method,
                 re.compile(r".*"),
-                callback=lambda request: stub.answer(request),
+                callback=stub.respond,
                 content_type="application/json",
             )
         yield stub
