@@ -38,6 +38,8 @@ options:
       - "The VPS.org API token, sent as C(Authorization: Bearer <token>)."
       - Needed to read the API; a run answered entirely from the cache does not use it.
       - It is never shown in output, logs or errors.
+      - Whitespace around the value (such as the trailing newline of a file or an environment variable) is removed;
+        a value that still cannot be sent in an HTTP header is refused with an error that never shows it.
     required: false
     env:
       - name: VPS_API_TOKEN

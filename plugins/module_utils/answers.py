@@ -18,21 +18,42 @@ from ansible_collections.vpsorg.cloud.plugins.module_utils import contract
 
 # How much of a foreign answer to quote in an error.
 SNIPPET_LENGTH = 120
+# reading: the API's JSON is a few levels deep. Anything far deeper is not its answer, and
+# walking it (scrubbing, wording an error) would exhaust Python's recursion limit.
+MAX_DEPTH = 32
 
 Answer = namedtuple("Answer", "body from_api content_type snippet")
 
 
-def read(response):
-    """The parsed body of an answer and whether it is shaped like the API's own (JSON)."""
+def _depth(value):
+    """How deeply lists and objects nest in a decoded JSON value (without recursion)."""
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        item, level = stack.pop()
+        if isinstance(item, (list, dict)):
+            deepest = max(deepest, level)
+            if level <= MAX_DEPTH:
+                stack.extend((child, level + 1) for child in (item.values() if isinstance(item, dict) else item))
+    return deepest
+
+
+def read(response, scrub=str):
+    """The parsed body of an answer and whether it is shaped like the API's own (JSON).
+
+    The quoted snippet is scrubbed before it is cut, so a token echoed across the cut is not
+    left half shown.
+    """
     content_type = (response.headers.get("Content-Type") or "").split(";")[0].strip().lower()
     raw = response.content or b""
-    snippet = raw[:SNIPPET_LENGTH].decode("utf-8", "replace")
+    snippet = scrub(raw[: SNIPPET_LENGTH * 64].decode("utf-8", "replace"))[:SNIPPET_LENGTH]
     if not raw.strip():
         # reading: only a 204 (DELETE) is empty; any other empty answer is not the API's.
         return Answer(None, response.status_code == 204, content_type, snippet)
     try:
         body = json.loads(raw.decode("utf-8"))
-    except ValueError:
+    except (ValueError, RecursionError):
+        return Answer(None, False, content_type, snippet)
+    if _depth(body) > MAX_DEPTH:
         return Answer(None, False, content_type, snippet)
     json_type = content_type.endswith("json") or content_type.endswith("+json")
     return Answer(body, json_type, content_type, snippet)

@@ -27,10 +27,14 @@ try:
     import requests
     from urllib3.exceptions import ConnectTimeoutError, NewConnectionError
 
+    # An answer that arrived but cannot be read (cut off, bad chunking or compression): like a
+    # lost answer, a read may be repeated and a change may have been applied.
+    GARBLED = (requests.exceptions.ChunkedEncodingError, requests.exceptions.ContentDecodingError)
     HAS_REQUESTS = True
     REQUESTS_IMPORT_ERROR = None
 except ImportError:
     HAS_REQUESTS = False
+    GARBLED = ()
     REQUESTS_IMPORT_ERROR = traceback.format_exc()
 
 from ansible.module_utils.ansible_release import __version__ as ANSIBLE_VERSION
@@ -163,7 +167,9 @@ class Transport:
             self.gate.wait()
 
     def url(self, path, params=None):
-        url = self._origin + self._base_path + path
+        # A path always starts with "/": glued to an api_url without a path, "@evil.test/" or
+        # ".evil.test/" (from a hostile `next` link) would otherwise name another host.
+        url = self._origin + self._base_path + "/" + path.lstrip("/")
         if params:
             url += ("&" if "?" in url else "?") + urlencode(params)
         return url
@@ -184,6 +190,8 @@ class Transport:
                 if "CERTIFICATE_VERIFY_FAILED" in str(exc)
                 else f"TLS handshake failed ({exc.__class__.__name__})"
             )
+        elif isinstance(exc, GARBLED):
+            cause = f"the answer was cut off or garbled ({exc.__class__.__name__})"
         else:
             cause = f"connection failed ({exc.__class__.__name__})"
         return self.error(cls, f"cannot reach the VPS.org API at {self.api_url}: {cause}", None, method, path)
@@ -196,7 +204,7 @@ class Transport:
                 response = self._send_once(method, path, params, body)
             except requests.exceptions.SSLError as exc:
                 raise self._connection_error(exc, method, path) from None
-            except (requests.exceptions.ConnectionError, requests.exceptions.Timeout) as exc:
+            except (requests.exceptions.ConnectionError, requests.exceptions.Timeout, *GARBLED) as exc:
                 # A read can always be repeated; anything else that was sent may have been applied.
                 lost = method != "GET" and not _never_sent(exc)
                 if not lost and attempt < self.retries:
@@ -206,6 +214,10 @@ class Transport:
                 raise self._connection_error(
                     exc, method, path, AmbiguousRequestError if lost else VpsApiError
                 ) from None
+            except requests.exceptions.RequestException as exc:
+                # Anything else requests raises is still the collection's error, never a traceback.
+                cls = VpsApiError if method == "GET" else AmbiguousRequestError
+                raise self._connection_error(exc, method, path, cls) from None
             status = response.status_code
             if retry.safe_to_repeat(method, status) and attempt < self.retries:
                 retry_after = retry.parse_retry_after(response.headers.get("Retry-After"))
@@ -217,7 +229,7 @@ class Transport:
     def _answer(self, response, method, path):
         """The JSON of a successful API answer, or the error that describes the failure."""
         status = response.status_code
-        answer = answers.read(response)
+        answer = answers.read(response, self.scrub)
         if status >= 500 or status == 429:
             # Gateways answer these in HTML too: the status is what counts, and for a request that
             # changes something, an error that may come after the work was done is ambiguous.

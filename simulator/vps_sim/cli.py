@@ -50,12 +50,17 @@ def parser() -> argparse.ArgumentParser:
         help="error answers repeat the request's Authorization header (to test that clients hide it)",
     )
     p.add_argument("--ready-file", help="write the URLs and tokens as JSON here once listening")
+    p.add_argument("--ssl-certfile", help="serve HTTPS with this PEM certificate (chain); needs --ssl-keyfile")
+    p.add_argument("--ssl-keyfile", help="PEM private key of --ssl-certfile")
     p.add_argument("--log-level", default="warning", choices=["critical", "error", "warning", "info", "debug"])
     return p
 
 
 def main(argv=None) -> None:
-    args = parser().parse_args(argv)
+    cli = parser()
+    args = cli.parse_args(argv)
+    if bool(args.ssl_certfile) != bool(args.ssl_keyfile):
+        cli.error("--ssl-certfile and --ssl-keyfile go together")
     tokens = list(dict.fromkeys(args.tokens or [DEMO_TOKEN]))
     settings = Settings(
         tokens=tokens,
@@ -78,6 +83,7 @@ def main(argv=None) -> None:
             admin_token=args.admin_token,
             ready_file=args.ready_file,
             log_level=args.log_level,
+            ssl=(args.ssl_certfile, args.ssl_keyfile) if args.ssl_certfile else None,
         )
     finally:
         state.storage.close()

@@ -56,7 +56,7 @@ class AnnouncingServer(uvicorn.Server):
             host = "127.0.0.1"
         elif ":" in host:
             host = f"[{host}]"
-        url = f"http://{host}:{port}"
+        url = f"{'https' if self.config.is_ssl else 'http'}://{host}:{port}"
         # The ready file comes first, so whoever has seen the announcement can also read the file.
         if self.ready_file:
             payload = {"url": url, "api_url": f"{url}/api/v1", "tokens": self.tokens, "admin_token": self.admin_token}
@@ -71,7 +71,9 @@ def _exit_cleanly(signum, frame) -> None:
     raise SystemExit(0)
 
 
-def serve(app, *, host: str, port: int, tokens, admin_token, ready_file, log_level: str = "warning") -> None:
+def serve(app, *, host: str, port: int, tokens, admin_token, ready_file, log_level: str = "warning", ssl=None) -> None:
+    """Serve until SIGINT/SIGTERM; `ssl` is an optional (certfile, keyfile) pair for HTTPS."""
+    certfile, keyfile = ssl or (None, None)
     config = uvicorn.Config(
         app,
         host=host,
@@ -81,6 +83,8 @@ def serve(app, *, host: str, port: int, tokens, admin_token, ready_file, log_lev
         access_log=False,
         log_level=log_level,
         timeout_graceful_shutdown=2,
+        ssl_certfile=certfile,
+        ssl_keyfile=keyfile,
     )
     server = AnnouncingServer(config, list(tokens), admin_token, ready_file)
     # uvicorn shuts down gracefully on SIGINT/SIGTERM, then re-raises the signal with the previous
