@@ -180,7 +180,7 @@ def noop(sim, workdir: Path, size: int, repeat: int, playbooks: dict) -> dict:
     rows = {}
     for label, playbook in playbooks.items():
         times, counters = [], []
-        for _ in range(repeat):
+        for _run in range(repeat):
             before = sim.counters()
             times.append(run_playbook(sim, workdir, playbook, wanted))
             after = sim.counters()

@@ -13,6 +13,7 @@ description:
     rules as M(vpsorg.cloud.vps_server) and M(vpsorg.cloud.vps_server_power); creates, updates, power actions and
     deletions are then sent concurrently (at most O(concurrency) at a time), and the whole fleet is waited for
     together, one listing of the account per poll.
+  - The role C(vpsorg.cloud.servers) runs this module and adds the present servers to the in-memory inventory.
   - Every entry is checked before any request is sent, and every problem is reported at once, naming the entry and
     the field. A name that appears twice in O(servers) is an error.
   - An entry whose name more than one server of the account carries is refused (nothing is done on a guess).
@@ -144,8 +145,6 @@ notes:
 seealso:
   - module: vpsorg.cloud.vps_server
   - module: vpsorg.cloud.vps_server_power
-  - role: vpsorg.cloud.servers
-    description: Runs this module and adds the present servers to the in-memory inventory.
 """
 
 EXAMPLES = r"""
@@ -258,7 +257,7 @@ progress:
   elements: str
 failure:
   description:
-    - Why the task failed, for playbooks that branch on it (C(failed_when), C(rescue)) without parsing O(msg).
+    - Why the task failed, for playbooks that branch on it (C(failed_when), C(rescue)) without parsing C(msg).
     - The API token never appears in it.
   returned: failed
   type: dict

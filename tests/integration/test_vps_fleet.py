@@ -19,10 +19,8 @@ FLEET = """
 """
 
 
-def run_fleet(tmp_path, sim, servers, defaults=DEFAULTS, **kwargs):
-    extra = {"fleet": servers}
-    if defaults is not None:
-        extra["fleet_defaults"] = defaults
+def run_fleet(tmp_path, sim, servers, **kwargs):
+    extra = {"fleet": servers, "fleet_defaults": DEFAULTS}
     return run_playbook(tmp_path, play(FLEET), sim=sim, extra_vars=extra, **kwargs)
 
 
