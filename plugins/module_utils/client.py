@@ -12,7 +12,9 @@ from __future__ import annotations
 
 from ansible_collections.vpsorg.cloud.plugins.module_utils.listing import Listing
 from ansible_collections.vpsorg.cloud.plugins.module_utils.servers import ServerResource
-from ansible_collections.vpsorg.cloud.plugins.module_utils.transport import (  # noqa: F401 - re-exported
+
+# HAS_REQUESTS and REQUESTS_IMPORT_ERROR are re-exported for base_module.
+from ansible_collections.vpsorg.cloud.plugins.module_utils.transport import (  # noqa: F401 pylint: disable=unused-import
     HAS_REQUESTS,
     REQUESTS_IMPORT_ERROR,
     Transport,
