@@ -71,7 +71,8 @@ def test_a_429_with_retry_after_pauses_every_worker_of_the_pool():
     # Every job, not only the throttled one, waited out (about) the 30 s asked for.
     for server_id in (1, 2, 3, 4):
         assert any(25 < s <= 30 for s in slept[server_id]), (server_id, slept)
-    assert len(executor.workers) >= 3 and all(worker.gate is client.gate for worker in executor.workers)
+    # Jobs 2-4 block until job 1 is done, so at least two threads ran; all share one gate.
+    assert len(executor.workers) >= 2 and all(worker.gate is client.gate for worker in executor.workers)
 
 
 class Worker:
