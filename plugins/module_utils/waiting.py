@@ -63,3 +63,44 @@ class ServerWaiter:
                     f"timed out after {timeout} s waiting for {label} to be deleted", reason="wait_timeout"
                 )
             self._sleep(min(interval, remaining))
+
+    def wait_for_fleet(self, targets, timeout, interval=None):
+        """Wait for many servers at once, one listing per poll (never a detail read per server).
+
+        targets: {server_id: (statuses, label)}; statuses None means "until it is gone".
+        Returns ({server_id: summary or None when gone}, {server_id: VpsApiError}): a server that
+        settles elsewhere or is not there in time fails alone, the others are still waited for.
+        """
+        pending = dict(targets)
+        reached, failed = {}, {}
+        started = self._clock()
+        deadline = started + timeout
+        intervals = retry.poll_intervals() if interval is None else iter(lambda: interval, None)
+        while pending:
+            listed = {server["id"]: server for server in self.list_servers()}
+            for server_id, (statuses, label) in list(pending.items()):
+                server = listed.get(server_id)
+                status = server["status"] if server else None
+                if statuses is None and server is None:
+                    reached[server_id] = None
+                elif statuses is not None and server is None:
+                    failed[server_id] = VpsApiError(f"{label} disappeared while waiting for {_either(statuses)}")
+                elif statuses is not None and status in statuses:
+                    reached[server_id] = server
+                elif statuses is not None and status in contract.SETTLED_STATUSES:
+                    message = f"{label} settled as {status} while waiting for {_either(statuses)}"
+                    failed[server_id] = VpsApiError(message, reason="unexpected_status")
+                else:
+                    continue
+                del pending[server_id]
+            remaining = deadline - self._clock()
+            if pending and remaining <= 0:
+                for server_id, (statuses, label) in pending.items():
+                    status = listed[server_id]["status"] if server_id in listed else "gone"
+                    goal = "be deleted" if statuses is None else f"become {_either(statuses)}"
+                    message = f"{label}: still {status} after {timeout} s (timed out waiting for it to {goal})"
+                    failed[server_id] = VpsApiError(message, reason="wait_timeout")
+                return reached, failed
+            if pending:
+                self._sleep(min(next(intervals), remaining))
+        return reached, failed

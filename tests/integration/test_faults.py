@@ -361,3 +361,51 @@ def test_r2_fleet_creates_committed_then_dropped(clean_sim, tmp_path, fault_row)
     assert duplicates(clean_sim) == 0
     assert clean_sim.counters()["by_endpoint"]["POST /api/v1/servers/"] == len(names)
     assert {s["status"] for s in clean_sim.servers()} == {"active"}
+
+
+# --- vps_fleet: concurrent requests under storms ---------------------------------------------
+
+FLEET_MODULE_PLAYBOOK = """
+- name: Fleet module under faults
+  hosts: localhost
+  gather_facts: false
+  tasks:
+    - name: Converge
+      vpsorg.cloud.vps_fleet:
+        servers: "{{ fleet }}"
+        defaults: {plan_id: 1, os_id: 5, location: us-west}
+        concurrency: 8
+        poll_interval: 0.2
+        wait_timeout: 120
+        api_retries: 10
+"""
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_r5_fleet_module_concurrent_under_storms_and_lost_answers(clean_sim, tmp_path, seed):
+    """12 servers at 8 requests at a time: 429 storms, 5xx, and creates/stops whose answers are lost."""
+    names = [f"c-{i:02d}" for i in range(12)]
+    fleet = [{"name": name, "power": "stopped" if i % 3 == 0 else None} for i, name in enumerate(names)]
+    fleet = [{k: v for k, v in entry.items() if v is not None} for entry in fleet]
+    clean_sim.set_balance(clean_sim.token, 10000)
+    clean_sim.add_fault(kind="drop_after_commit", method="POST", path="^/api/v1/servers/", count=5)
+    for index, rule in enumerate(FLAKY):
+        clean_sim.add_fault(**rule, path="^/api/", seed=seed * 1000 + index)
+    first = run_playbook(tmp_path / "1", FLEET_MODULE_PLAYBOOK, sim=clean_sim, extra_vars={"fleet": fleet})
+    second = run_playbook(tmp_path / "2", FLEET_MODULE_PLAYBOOK, sim=clean_sim, extra_vars={"fleet": fleet})
+    faults = fired(clean_sim)
+    clean_sim.clear_faults()
+    report(
+        f"R5 fleet module, 12 servers at concurrency 8: 5 lost answers + 30% 429/502/503 (seed {seed})",
+        clean_sim,
+        [first, second],
+        faults,
+        duplicates(clean_sim),
+    )
+    assert first.rc == 0, first.output
+    assert second.rc == 0, second.output
+    assert second.task("Converge")["status"] == "ok"
+    assert duplicates(clean_sim) == 0
+    assert sorted(s["name"] for s in clean_sim.servers()) == names
+    state = {s["name"]: s["status"] for s in clean_sim.servers()}
+    assert state == {name: "stopped" if i % 3 == 0 else "active" for i, name in enumerate(names)}

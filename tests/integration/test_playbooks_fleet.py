@@ -72,5 +72,5 @@ def test_power_names_unknown_servers_and_powers_the_rest(clean_sim, tmp_path):
         fleet=False,
     )
     assert result.rc != 0
-    assert "ghost: no server with this name in the account" in result.output
+    assert "ghost: server 'ghost' does not exist" in result.output
     assert statuses(clean_sim) == {"known": "stopped"}

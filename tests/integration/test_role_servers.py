@@ -80,8 +80,11 @@ def test_provisions_fleet_waits_once_and_rerun_changes_nothing(clean_sim, tmp_pa
     after = log[posts[-1] + 1 :]
     polls = list(itertools.takewhile(lambda r: r["method"] == "GET" and r["path"] == LIST, after))
     assert polls, after
-    # The next request already belongs to the power phase (vps_server_power reads the server).
-    assert after[len(polls)]["path"] == "/api/v1/servers/{}/".format(servers["batch-01"]["id"])
+    # The next request is batch-01's stop, sent once it is provisioned, without a detail read.
+    assert (after[len(polls)]["method"], after[len(polls)]["path"]) == (
+        "POST",
+        "/api/v1/servers/{}/stop/".format(servers["batch-01"]["id"]),
+    )
 
     since = last_seq(clean_sim)
     second = run_playbook(tmp_path / "2", PLAYBOOK, sim=clean_sim, extra_vars=wanted)
@@ -108,11 +111,15 @@ def test_changes_existing_servers_in_place_and_deletes_absent_ones(clean_sim, tm
     result = run_playbook(tmp_path, PLAYBOOK, sim=clean_sim, extra_vars=wanted)
     assert result.rc == 0, result.output
     sent = [(r["method"], r["path"]) for r in mutating_requests(clean_sim, since)]
-    assert sent == [
+    # Servers are handled concurrently; one server's update comes before its power action.
+    assert sorted(sent) == [
+        ("DELETE", f"/api/v1/servers/{doomed['id']}/"),
         ("PATCH", f"/api/v1/servers/{keep['id']}/"),
         ("POST", f"/api/v1/servers/{keep['id']}/stop/"),
-        ("DELETE", f"/api/v1/servers/{doomed['id']}/"),
     ]
+    assert sent.index(("PATCH", f"/api/v1/servers/{keep['id']}/")) < sent.index(
+        ("POST", f"/api/v1/servers/{keep['id']}/stop/")
+    )
     assert list(by_name(clean_sim)) == ["app-01"]
     assert by_name(clean_sim)["app-01"]["status"] == "stopped"
     assert summary_lines(result) == [
@@ -159,8 +166,8 @@ def test_servers_that_do_not_settle_in_time_are_named(clean_sim, tmp_path):
     result = run_playbook(tmp_path, PLAYBOOK, sim=clean_sim, extra_vars=wanted)
     assert result.rc != 0
     message = result.task(ROLE + "Check that every server of the fleet succeeded")["result"]["msg"]
-    assert "slow-01: still provisioning after 1 s" in message and "slow-02: still provisioning after 1 s" in message
-    assert "FAILED - RETRYING" in result.stdout
+    for name in ("slow-01", "slow-02"):
+        assert f"{name}: server '{name}' (id " in message and "): still provisioning after 1 s" in message, message
 
 
 def test_check_mode_predicts_and_sends_nothing(clean_sim, tmp_path):
@@ -169,7 +176,9 @@ def test_check_mode_predicts_and_sends_nothing(clean_sim, tmp_path):
     wanted = fleet({"name": "new-01"}, {"name": "old-01", "state": "absent"})
     result = run_playbook(tmp_path, PLAYBOOK, sim=clean_sim, extra_vars=wanted, args=("--check",))
     assert result.rc == 0, result.output
-    assert result.recap["localhost"]["changed"] == 2
+    results = result.task(ROLE + "Make the account match the fleet")["result"]["results"]
+    assert [(r["name"], r["msg"]) for r in results] == [("new-01", "would be created"), ("old-01", "would be deleted")]
+    assert result.recap["localhost"]["changed"] == 1
     assert mutating_requests(clean_sim, since) == []
     assert list(by_name(clean_sim)) == ["old-01"]
 
@@ -187,3 +196,23 @@ def test_token_given_as_variable_never_shows(clean_sim, tmp_path):
     assert result.rc == 0, result.output
     assert "tok-01" in by_name(clean_sim)
     assert api_call(clean_sim, "GET", "/servers/")[1]["count"] == 1
+
+
+def test_bad_role_variables_are_refused_before_any_request(clean_sim, tmp_path):
+    since = last_seq(clean_sim)
+    cases = {
+        "poll0": {"vps_servers_poll_interval": 0},
+        "timeout": {"vps_servers_wait_timeout": -5},
+        "concurrency": {"vps_servers_concurrency": 100},
+        "group": {"vps_servers_group": "bad group"},
+        "not-a-number": {"vps_servers_poll_interval": "soon"},
+        "entry": {"vps_servers": [{"name": "ok-01"}, {"name": "no spaces"}]},
+    }
+    for label, bad in cases.items():
+        wanted = dict(fleet({"name": "ok-01"}), **bad)
+        result = run_playbook(tmp_path / label, PLAYBOOK, sim=clean_sim, extra_vars=wanted)
+        assert result.rc != 0, label
+        assert "vps_servers" in result.output or "servers[1]" in result.output, (label, result.output)
+    # Nothing was sent for any of them: not even a listing.
+    assert [r for r in clean_sim.requests(since=since) if r["path"].startswith("/api/")] == []
+    assert clean_sim.servers() == []

@@ -1,0 +1,516 @@
+#!/usr/bin/python
+# Copyright: vpsorg.cloud contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: vps_fleet
+short_description: Make many VPS.org servers match their description at once
+version_added: 0.2.0
+description:
+  - Converges a whole fleet in one task. The account is listed once; each entry of O(servers) is planned with the same
+    rules as M(vpsorg.cloud.vps_server) and M(vpsorg.cloud.vps_server_power); creates, updates, power actions and
+    deletions are then sent concurrently (at most O(concurrency) at a time), and the whole fleet is waited for
+    together, one listing of the account per poll.
+  - The role C(vpsorg.cloud.servers) runs this module and adds the present servers to the in-memory inventory.
+  - Every entry is checked before any request is sent, and every problem is reported at once, naming the entry and
+    the field. A name that appears twice in O(servers) is an error.
+  - An entry whose name more than one server of the account carries is refused (nothing is done on a guess).
+    A different O(servers[].plan_id), O(servers[].os_id) or O(servers[].location) on an existing server is refused as
+    well; a server is never re-created.
+  - A failure of one server (an API error, a refusal, a server that does not settle in time) does not stop the
+    others. The task fails at the end and names every failed server with its reason; RV(results) holds the outcome
+    of every entry either way.
+  - A rate limit answer (HTTP 429 with C(Retry-After)) pauses every concurrent request, not only the one that got it.
+  - The listing shows no C(backups_enabled); an existing server whose entry sets O(servers[].backups_enabled) costs
+    one detail read per run. Every other field is confirmed from the listing, so a run with nothing to do sends one
+    list request per 100 servers and nothing else.
+author:
+  - vpsorg.cloud maintainers (@vpsorg)
+extends_documentation_fragment:
+  - vpsorg.cloud.api
+  - vpsorg.cloud.attributes
+  - vpsorg.cloud.api.WAIT
+attributes:
+  check_mode:
+    support: full
+    details:
+      - Sends no request that changes anything and predicts each entry's action in RV(results).
+      - Like M(vpsorg.cloud.vps_server_power), an existing server in a transitional status whose entry sets a power
+        state is still waited out (by listing the account) before its power action is predicted.
+  diff_mode:
+    support: full
+    details: Shows the managed fields and the status of every changed server before and after.
+options:
+  servers:
+    description:
+      - The fleet, one entry per server, identified by its unique name.
+    type: list
+    elements: dict
+    required: true
+    suboptions:
+      name:
+        description: The server name, letters, digits and hyphens. Unique in the list.
+        type: str
+        required: true
+      plan_id:
+        description: The plan of a new server. Needed to create it; checked, never changed, on an existing one.
+        type: int
+      os_id:
+        description: The operating system of a new server. Needed to create it; checked on an existing one.
+        type: int
+      location:
+        description: The data-center location code of a new server, for example C(us-west). Checked on an existing one.
+        type: str
+      hostname:
+        description: The fully qualified host name. Changed in place on an existing server.
+        type: str
+      ssh_key_id:
+        description:
+          - The SSH key installed on a new server. The API does not report it for existing servers, so there it is
+            not compared (one warning names those entries).
+        type: int
+      backups_enabled:
+        description: Whether automatic backups are on. Changed in place on an existing server.
+        type: bool
+      state:
+        description:
+          - V(present) creates the server when it does not exist and updates its changeable fields.
+          - V(absent) deletes it permanently. O(servers[].power) is then ignored.
+          - Default V(present) (after O(defaults)).
+        type: str
+        choices: [present, absent]
+      power:
+        description:
+          - The power state to reach once the server is provisioned. Unset leaves the power state alone.
+          - V(started) starts a stopped server; V(stopped) stops a running one; V(restarted) reboots a running server
+            and starts a stopped one on every run. A server created by this task comes up running and freshly
+            booted, so V(started) and V(restarted) need no action for it.
+          - A C(suspended) server cannot be powered on or off; its entry fails.
+        type: str
+        choices: [started, stopped, restarted]
+  defaults:
+    description:
+      - Values for every entry of O(servers); an entry's own value wins. Takes every key of an entry except C(name).
+    type: dict
+    suboptions:
+      plan_id:
+        description: Default plan.
+        type: int
+      os_id:
+        description: Default operating system.
+        type: int
+      location:
+        description: Default location.
+        type: str
+      hostname:
+        description: Default host name (rarely useful, host names are usually unique).
+        type: str
+      ssh_key_id:
+        description: Default SSH key of new servers.
+        type: int
+      backups_enabled:
+        description: Default backups setting.
+        type: bool
+      state:
+        description: Default state, for example V(absent) to delete every server of the list.
+        type: str
+        choices: [present, absent]
+      power:
+        description: Default power state.
+        type: str
+        choices: [started, stopped, restarted]
+  concurrency:
+    description:
+      - How many requests are sent at the same time, from 1 to 32.
+    type: int
+    default: 8
+  poll_interval:
+    description:
+      - Seconds between two listings of the account while waiting.
+      - Unset, polls start at a quarter of a second and grow to one every 5 seconds.
+    type: float
+  wait:
+    description:
+      - Wait until new servers are V(active), power actions have finished and deleted servers are gone, all together.
+      - With V(false), the task still waits where a later step needs it, for example until a new server whose entry
+        says V(stopped) is provisioned, so it can be stopped.
+  wait_timeout:
+    description:
+      - Seconds to wait for the whole fleet, counted for each of the (at most two) waits.
+notes:
+  - A server that has not settled within O(wait_timeout) fails its entry with the last status seen; the others are
+    reported as usual.
+seealso:
+  - module: vpsorg.cloud.vps_server
+  - module: vpsorg.cloud.vps_server_power
+"""
+
+EXAMPLES = r"""
+- name: Make the account match the fleet
+  vpsorg.cloud.vps_fleet:
+    api_token: "{{ vault_vps_api_token }}"
+    defaults:
+      plan_id: 1
+      os_id: 5
+      location: us-west
+    servers:
+      - name: web-01
+        hostname: web-01.example.com
+      - name: db-01
+        plan_id: 2
+        backups_enabled: true
+      - name: batch-01
+        power: stopped
+      - name: legacy-01
+        state: absent
+  register: fleet
+
+- name: Show where each server is
+  ansible.builtin.debug:
+    msg: "{{ item.name }} is {{ item.status }} at {{ item.ip_address }}"
+  loop: "{{ fleet.servers }}"
+
+- name: Reboot three servers, ten requests at a time
+  vpsorg.cloud.vps_fleet:
+    defaults:
+      power: restarted
+    servers:
+      - name: app-01
+      - name: app-02
+      - name: app-03
+    concurrency: 10
+"""
+
+RETURN = r"""
+servers:
+  description:
+    - The present servers of the entries that did not fail, in the order of O(servers), as the last listing of the
+      account (or the API's answer) shows them. C(backups_enabled) and the other detail-only fields appear when the
+      task read or changed the server.
+    - In check mode, the predicted servers.
+  returned: always
+  type: list
+  elements: dict
+  sample:
+    - id: 12345
+      name: web-01
+      hostname: web-01.example.com
+      status: active
+      ip_address: 203.0.113.10
+      location: us-west
+      plan: {id: 1, name: Standard VPS, vcpus: 2, memory: 4096, storage: 80}
+      os: {id: 5, name: Ubuntu 22.04 LTS}
+      created_at: "2026-11-27T10:00:00Z"
+      updated_at: "2026-11-27T10:03:00Z"
+results:
+  description: The outcome of every entry, in the order of O(servers).
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    name:
+      description: The entry's name.
+      type: str
+      sample: web-01
+    id:
+      description: The server's id, or null when there is none.
+      type: int
+      sample: 12345
+    action:
+      description: What the plan was, V(create), V(update), V(delete), V(none) or V(refuse).
+      type: str
+      sample: update
+    power:
+      description: The power action planned, V(start), V(stop), V(reboot), or null.
+      type: str
+      sample: stop
+    changes:
+      description: The fields sent, the creation body for V(create) and the changed fields for V(update).
+      type: dict
+      sample: {hostname: web-01.example.com}
+    done:
+      description: What took effect, in past tense (V(created), V(updated), V(deleted), V(started), V(stopped),
+        V(restarted)). Empty in check mode.
+      type: list
+      elements: str
+      sample: [updated, stopped]
+    changed:
+      description: Whether the entry changed (in check mode, would change) anything.
+      type: bool
+    failed:
+      description: Whether the entry failed.
+      type: bool
+    msg:
+      description: The outcome in words, or why the entry failed.
+      type: str
+      sample: updated, stopped
+    failure:
+      description: Why the entry failed, structured as the task's RV(failure); null when it did not.
+      type: dict
+progress:
+  description:
+    - What the module waited for and retried, in order (shown by Ansible at verbosity C(-v) or more).
+  returned: when something was waited for or retried
+  type: list
+  elements: str
+failure:
+  description:
+    - Why the task failed, for playbooks that branch on it (C(failed_when), C(rescue)) without parsing C(msg).
+    - The API token never appears in it.
+  returned: failed
+  type: dict
+  contains:
+    reason:
+      description:
+        - V(servers_failed) (some entries failed, see RV(failure.servers) and RV(results)), V(invalid_option)
+          (refused before any request), V(http_error) (the API answered an error), V(not_the_api) (what answered at
+          O(api_url) is not the VPS.org API) or V(no_answer).
+      type: str
+      sample: servers_failed
+    option:
+      description: The first option that was refused, when RV(failure.reason=invalid_option), for example
+        C(servers[2].name).
+      type: str
+      sample: servers[2].name
+    servers:
+      description: For RV(failure.reason=servers_failed), each failed entry's name with its own failure (C(reason)
+        such as V(http_error), V(refused), V(wait_timeout), V(unexpected_status), and C(status), C(method), C(path),
+        C(detail), C(field_errors)).
+      type: dict
+      sample: {db-01: {reason: http_error, status: 402, method: POST, path: /servers/, detail: Insufficient balance.}}
+    status:
+      description: The HTTP status of the API's answer, or null when there was none.
+      type: int
+      sample: 402
+    method:
+      description: The HTTP method of the failed request.
+      type: str
+      sample: GET
+    path:
+      description: The API path of the failed request, below O(api_url).
+      type: str
+      sample: /servers/
+    detail:
+      description: The API's own message (C(detail) or C(non_field_errors)), if any.
+      type: str
+      sample: Invalid token.
+    field_errors:
+      description: The API's errors per request field, each as one sentence.
+      type: dict
+      sample: {}
+"""
+
+from collections import defaultdict
+
+from ansible_collections.vpsorg.cloud.plugins.module_utils import contract
+from ansible_collections.vpsorg.cloud.plugins.module_utils.base_module import WAIT_SPEC, InvalidOption, VpsModule
+from ansible_collections.vpsorg.cloud.plugins.module_utils.executor import (
+    DEFAULT_CONCURRENCY,
+    MAX_CONCURRENCY,
+    Executor,
+)
+from ansible_collections.vpsorg.cloud.plugins.module_utils.fleet import (
+    DEFAULTS_SPEC,
+    ENTRY_SPEC,
+    Entry,
+    entry_problems,
+    merge_entries,
+    needs_detail,
+)
+from ansible_collections.vpsorg.cloud.plugins.module_utils.server_state import power_target
+
+
+class VpsFleet(VpsModule):
+    argument_spec = dict(
+        servers={"type": "list", "elements": "dict", "required": True, "options": ENTRY_SPEC},
+        defaults={"type": "dict", "options": DEFAULTS_SPEC},
+        concurrency={"type": "int", "default": DEFAULT_CONCURRENCY},
+        poll_interval={"type": "float"},
+        **WAIT_SPEC,
+    )
+
+    def validate(self):
+        self.entries = [
+            Entry(index, wanted)
+            for index, wanted in enumerate(merge_entries(self.params["servers"], self.params["defaults"]))
+        ]
+        problems = entry_problems([entry.wanted for entry in self.entries])
+        if not 1 <= self.params["concurrency"] <= MAX_CONCURRENCY:
+            problems.append(
+                (
+                    "concurrency",
+                    f"concurrency must be between 1 and {MAX_CONCURRENCY}, got {self.params['concurrency']}",
+                )
+            )
+        interval = self.params["poll_interval"]
+        if interval is not None and not interval > 0:
+            problems.append(("poll_interval", f"poll_interval must be a positive number of seconds, got {interval}"))
+        if problems:
+            raise InvalidOption(problems[0][0], "; ".join(sentence for _option, sentence in problems))
+
+    # -- arguments -> current state -> plan ------------------------------------------------
+
+    def run(self):
+        self.executor = Executor(self.client, self.params["concurrency"])
+        if self.entries:
+            listing = self.client.list_servers()
+            self.existing_ids = [server["id"] for server in listing]
+            self.plan(listing)
+            if not self.check_mode:
+                self.apply(self.first_step)
+            pending = [e for e in self.live(self.entries) if e.power_pending]
+            self.wait_for([e for e in self.entries if self.first_wait(e)])
+            # Power that needed a settled server: decided on the status the wait ended with.
+            for entry in self.live(pending):
+                predicted = self.check_mode and entry.action == "create"
+                entry.decide_power(contract.STATUS_ACTIVE if predicted else entry.server["status"])
+            second = [e for e in self.live(pending) if e.power]
+            if second and not self.check_mode:
+                self.apply(self.power_step, second)
+                if self.params["wait"]:
+                    self.wait_for([e for e in self.live(second) if e.power in e.done])
+        self.report()
+
+    def plan(self, listing):
+        by_name = defaultdict(list)
+        for server in listing:
+            by_name[server["name"]].append(server)
+        matches = {entry.name: by_name.get(entry.name, []) for entry in self.entries}
+        # The listing has no backups_enabled: only those entries cost a detail read.
+        unconfirmed = [
+            e
+            for e in self.entries
+            if e.present and len(matches[e.name]) == 1 and needs_detail(matches[e.name][0], e.wanted)
+        ]
+        reads = self.executor.run(
+            (e, lambda client, e=e: client.get_server(matches[e.name][0]["id"])) for e in unconfirmed
+        )
+        for entry, (server, error) in reads.items():
+            if error:
+                entry.fail(error)
+            else:
+                matches[entry.name] = [server]
+        for entry in self.live(self.entries):
+            entry.settle_plan(matches[entry.name])
+        unknown = sorted({f"{option} ({e.name})" for e in self.entries for option in e.unknown})
+        if unknown:
+            self.module.warn(
+                "the API does not report these options for existing servers, so they were not compared: "
+                + ", ".join(unknown)
+            )
+
+    @staticmethod
+    def live(entries):
+        return [entry for entry in entries if not entry.failed]
+
+    # -- apply unless check mode -----------------------------------------------------------
+
+    def apply(self, step, entries=None):
+        entries = self.live(self.entries) if entries is None else entries
+        jobs = [(e, lambda client, e=e: step(client, e)) for e in entries]
+        for entry, (_value, error) in self.executor.run(jobs).items():
+            if error:
+                entry.fail(error)
+
+    def first_step(self, client, entry):
+        if entry.action == "create":
+            entry.server = client.create_server(entry.plan.body, self.existing_ids)
+        elif entry.action == "update":
+            entry.server = dict(entry.server, **client.update_server(entry.server["id"], entry.plan.changes))
+        elif entry.action == "delete":
+            client.delete_server(entry.server["id"])
+        if entry.action != "none":
+            entry.done.append(entry.action)
+        if entry.power:
+            self.power_step(client, entry)
+
+    @staticmethod
+    def power_step(client, entry):
+        answer = client.power(entry.server["id"], entry.power, before=entry.server)
+        # The answer (or the re-read after a lost one) shows the transitional status.
+        shown = answer.get("server") if isinstance(answer, dict) else None
+        if isinstance(shown, dict):
+            entry.server = dict(entry.server, **shown)
+        entry.done.append(entry.power)
+
+    # -- wait --------------------------------------------------------------------------------
+
+    def first_wait(self, entry):
+        """Whether this entry is waited for after the first step."""
+        if entry.failed or not entry.server or "id" not in entry.server:
+            return False
+        if entry.power_pending:
+            return True
+        if not self.params["wait"] or self.check_mode:
+            return False
+        if entry.action == "delete":
+            return "delete" in entry.done
+        return (
+            entry.action == "create"
+            or entry.power in entry.done
+            or entry.server.get("status") in contract.TRANSITIONAL_STATUSES
+        )
+
+    def target(self, entry):
+        if entry.action == "delete":
+            return None
+        if entry.power in entry.done:
+            return frozenset([power_target(entry.power)])
+        if entry.action == "create":
+            return frozenset([contract.STATUS_ACTIVE])
+        return contract.SETTLED_STATUSES
+
+    def wait_for(self, entries):
+        entries = [e for e in entries if not (self.check_mode and e.action == "create")]
+        if not entries:
+            return
+        targets = {e.server["id"]: (self.target(e), self.label(e.server)) for e in entries}
+        reached, failed = self.client.wait_for_fleet(targets, self.params["wait_timeout"], self.params["poll_interval"])
+        for entry in entries:
+            server_id = entry.server["id"]
+            if server_id in failed:
+                entry.fail(failed[server_id])
+            elif reached.get(server_id):
+                # The listing is the freshest; fields only the detail shows are kept from before.
+                entry.server = dict(entry.server, **reached[server_id])
+
+    # -- return --------------------------------------------------------------------------------
+
+    def report(self):
+        results = [entry.result(self.check_mode) for entry in self.entries]
+        servers = [
+            entry.predicted() if self.check_mode else entry.server
+            for entry in self.live(self.entries)
+            if entry.present and (entry.server or (self.check_mode and entry.action == "create"))
+        ]
+        changed = any(result["changed"] for result in results)
+        self.result.update(changed=changed, servers=servers, results=results)
+        if self.module._diff:
+            self.result["diff"] = [entry.diff() for entry in self.entries if entry.changed(True) and not entry.failed]
+        failed = [entry for entry in self.entries if entry.failed]
+        if failed:
+            msg = "{} of {} servers failed: {}".format(
+                len(failed), len(self.entries), "; ".join(f"{e.name}: {e.error}" for e in failed)
+            )
+            failure = {
+                "reason": "servers_failed",
+                "status": None,
+                "method": None,
+                "path": None,
+                "detail": None,
+                "field_errors": {},
+                "servers": {entry.name: entry.failure() for entry in failed},
+            }
+            if self.progress:
+                self.result["progress"] = self.progress
+            self.module.fail_json(msg=msg, failure=failure, **self.result)
+
+
+def main():
+    VpsFleet().execute()
+
+
+if __name__ == "__main__":
+    main()

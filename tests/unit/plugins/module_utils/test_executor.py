@@ -1,0 +1,137 @@
+"""The concurrent executor: one sibling client per thread, one shared pause, failures kept apart."""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+import time
+
+import pytest
+import responses
+from ansible_collections.vpsorg.cloud.plugins.module_utils.client import VpsClient
+from ansible_collections.vpsorg.cloud.plugins.module_utils.errors import VpsApiError
+from ansible_collections.vpsorg.cloud.plugins.module_utils.executor import MAX_CONCURRENCY, Executor
+
+API = "https://api.test/api/v1"
+JSON = "application/json"
+
+
+def detail(server_id):
+    return {"id": server_id, "name": f"s-{server_id}", "status": "active"}
+
+
+class SleepRecorder:
+    """Records who was asked to sleep how long, without sleeping."""
+
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.by_thread = {}
+
+    def __call__(self, seconds):
+        with self.lock:
+            self.by_thread.setdefault(threading.get_ident(), []).append(seconds)
+
+
+def test_a_429_with_retry_after_pauses_every_worker_of_the_pool():
+    sleeps = SleepRecorder()
+    client = VpsClient(API, "tok-123", retries=3, sleep=sleeps, clock=time.monotonic)
+    throttled = threading.Event()
+    served = {"first": True}
+
+    def answer(request):
+        if request.url.endswith("/servers/1/") and served.pop("first", False):
+            return 429, {"Retry-After": "30", "Content-Type": JSON}, '{"detail": "Request was throttled."}'
+        server_id = int(request.url.rstrip("/").rsplit("/", 1)[1])
+        return 200, {"Content-Type": JSON}, json.dumps(detail(server_id))
+
+    slept = {}  # job -> the pauses its own requests took
+
+    def job(server_id):
+        def run(worker):
+            mine = sleeps.by_thread.setdefault(threading.get_ident(), [])
+            before = len(mine)
+            worker.get_server(server_id)
+            if server_id == 1:
+                throttled.set()  # the 429 was answered and the pause is on the shared gate
+            else:
+                assert throttled.wait(10)
+                worker.get_server(server_id)
+            slept[server_id] = mine[before:]
+            return server_id
+
+        return run
+
+    with responses.RequestsMock() as api:
+        api.add_callback(responses.GET, re.compile(API + r"/servers/\d+/"), callback=answer)
+        executor = Executor(client, concurrency=4)
+        outcomes = executor.run([(n, job(n)) for n in (1, 2, 3, 4)])
+
+    assert outcomes == {n: (n, None) for n in (1, 2, 3, 4)}
+    # Every job, not only the throttled one, waited out (about) the 30 s asked for.
+    for server_id in (1, 2, 3, 4):
+        assert any(25 < s <= 30 for s in slept[server_id]), (server_id, slept)
+    # Jobs 2-4 block until job 1 is done, so at least two threads ran; all share one gate.
+    assert len(executor.workers) >= 2 and all(worker.gate is client.gate for worker in executor.workers)
+
+
+class Worker:
+    def __init__(self, parent):
+        self.parent = parent
+        self.request_count = 0
+
+
+class FakeClient:
+    def __init__(self):
+        self.request_count = 0
+        self.lock = threading.Lock()
+        self.workers = 0
+
+    def worker(self):
+        with self.lock:
+            self.workers += 1
+        return Worker(self)
+
+
+def test_one_failing_job_among_many_is_recorded_and_the_others_finish():
+    client = FakeClient()
+
+    def job(n):
+        def run(worker):
+            worker.request_count += 1
+            if n == 13:
+                raise VpsApiError("boom", status=500)
+            return n * 2
+
+        return run
+
+    executor = Executor(client, concurrency=5)
+    outcomes = executor.run([(n, job(n)) for n in range(40)])
+    assert list(outcomes) == list(range(40))
+    assert str(outcomes[13][1]) == "boom" and outcomes[13][0] is None
+    assert all(outcomes[n] == (n * 2, None) for n in range(40) if n != 13)
+    assert 1 <= client.workers <= 5
+    assert executor.request_count == 40
+
+
+def test_a_bug_in_a_job_is_not_swallowed():
+    executor = Executor(FakeClient(), concurrency=3)
+
+    def broken(_worker):
+        raise KeyError("bug")
+
+    with pytest.raises(KeyError):
+        executor.run([(1, broken), (2, broken)])
+
+
+def test_concurrency_is_bounded_and_jobs_overlap():
+    assert Executor(FakeClient(), concurrency=1000).concurrency == MAX_CONCURRENCY
+    assert Executor(FakeClient(), concurrency=0).concurrency == 1
+    barrier = threading.Barrier(3, timeout=5)
+
+    def job(_worker):
+        barrier.wait()  # only passes when three jobs run at the same time
+        return True
+
+    outcomes = Executor(FakeClient(), concurrency=3).run([(n, job) for n in range(3)])
+    assert all(value for value, _error in outcomes.values())
