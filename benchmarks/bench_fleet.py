@@ -239,6 +239,11 @@ def main() -> int:
             "title": "Fleet: provisioning time, request budget and no-op re-run",
             "command": command,
             "tables": tables,
+            # The last table holds the verdicts; the report lists every target from here.
+            "targets": [
+                {"target": name, "measured": measured, "met": met == "yes"}
+                for name, measured, met in tables[-1]["rows"]
+            ],
             "plot": {
                 "title": f"Provisioning wall time (delay {delay:g} s per server, median of {repeat})",
                 "x_label": "servers",
