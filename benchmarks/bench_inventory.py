@@ -263,7 +263,8 @@ def report(results: list[dict], info: dict | None, page_size: int, command: str)
     ]
     if info:
         ratio = info["concurrent"] / info["sequential"]
-        if ratio > INFO_TARGET:
+        # The target is set for 10,000 servers (100 pages); --quick lists too few pages for it.
+        if ratio > INFO_TARGET and info["n"] >= INFO_SERVERS:
             misses.append(f"vps_server_info {ratio:.2f}x the sequential read (target {INFO_TARGET}x)")
         tables.append(
             {
@@ -276,7 +277,9 @@ def report(results: list[dict], info: dict | None, page_size: int, command: str)
                         info["latency_ms"],
                         round(info["sequential"], 3),
                         round(info["concurrent"], 3),
-                        f"{ratio:.2f}x (<= {INFO_TARGET}x {mark(ratio <= INFO_TARGET)})",
+                        f"{ratio:.2f}x (<= {INFO_TARGET}x {mark(ratio <= INFO_TARGET)})"
+                        if info["n"] >= INFO_SERVERS
+                        else f"{ratio:.2f}x",
                     ]
                 ],
             }
