@@ -106,7 +106,7 @@ progress:
   elements: str
 failure:
   description:
-    - Why the task failed, for playbooks that branch on it (C(failed_when), C(rescue)) without parsing O(msg).
+    - Why the task failed, for playbooks that branch on it (C(failed_when), C(rescue)) without parsing C(msg).
     - The API token never appears in it.
   returned: failed
   type: dict
