@@ -8,7 +8,8 @@ turn, each several times (median reported), so machine noise hits them alike:
 - floor: a script inventory that prints the very JSON the plugin produced (`ansible-inventory`
   still builds and prints the same hosts, groups and vars; it reads no API and parses no YAML);
 - plugin cold: cache off, every run reads the API;
-- plugin warm: jsonfile cache filled by a first run, every timed run is a cache hit.
+- plugin warm: jsonfile cache filled by a first run, every timed run is a cache hit (it sends
+  no request, so one set of warm runs stands for both latencies).
 
 The plugin runs with Ansible's default inventory plugin list (`auto` finds it), as users run it.
 API requests are counted by the simulator. Targets (ratios to the floor of the same run):
@@ -142,45 +143,55 @@ def set_latency(sim: Simulator, seconds: float) -> None:
         sim.add_fault(kind="latency", seconds=seconds, path="^/api/v1/")
 
 
-def measure(sim: Simulator, n: int, latency: float, runs: int, page_size: int, workdir: Path) -> dict:
+def measure(sim: Simulator, n: int, runs: int, page_size: int, workdir: Path) -> list[dict]:
+    """One row per latency. Each repetition runs the floor, the warm plugin and the cold plugin at
+    every latency in turn, so machine noise hits them alike. A warm run sends no request, so
+    one set of warm runs stands for every latency (the simulator's latency never reaches it).
+    """
     env = base_env(sim)
     floor_env = dict(env, ANSIBLE_INVENTORY_ENABLED="script")
     out = workdir / "out.json"
     cold_cfg = workdir / "cold.vps.yml"
     cold_cfg.write_text(PLUGIN_CONFIG.format(page_size=page_size))
     warm_cfg = workdir / "warm.vps.yml"
-    warm_cfg.write_text(
-        PLUGIN_CONFIG.format(page_size=page_size) + CACHE_CONFIG.format(cache_dir=workdir / f"cache-{n}-{latency}")
-    )
-    set_latency(sim, latency)
+    warm_cfg.write_text(PLUGIN_CONFIG.format(page_size=page_size) + CACHE_CONFIG.format(cache_dir=workdir / "cache"))
+    set_latency(sim, 0)
     timed(listing_command(cold_cfg, out), env, workdir)
     listing = plain(json.loads(out.read_text()))
     if len(listing["_meta"]["hostvars"]) != n:
         raise SystemExit(f"the plugin listed {len(listing['_meta']['hostvars'])} hosts, expected {n}")
     floor = floor_inventory(listing, workdir, n)
-    timed(listing_command(floor, out), floor_env, workdir)
-    same_inventory(out, listing, "the floor script inventory")
     timed(listing_command(warm_cfg, out, "--flush-cache"), env, workdir)
 
-    times = {"floor": [], "cold": [], "warm": []}
-    requests = {"cold": [], "warm": []}
+    times = {"floor": [], "warm": [], **{latency: [] for latency in LATENCIES}}
+    requests = {"warm": [], **{latency: [] for latency in LATENCIES}}
     for _run in range(runs):
         times["floor"].append(timed(listing_command(floor, out), floor_env, workdir))
-        for kind, config in (("cold", cold_cfg), ("warm", warm_cfg)):
+        same_inventory(out, listing, "the floor script inventory")
+        for kind in ("warm", *LATENCIES):
+            set_latency(sim, 0 if kind == "warm" else kind)
             before = sim.counters()["total"]
-            times[kind].append(timed(listing_command(config, out), env, workdir))
+            times[kind].append(timed(listing_command(warm_cfg if kind == "warm" else cold_cfg, out), env, workdir))
             requests[kind].append(sim.counters()["total"] - before)
             same_inventory(out, listing, f"plugin {kind}")
     set_latency(sim, 0)
-    return {
-        "n": n,
-        "latency_ms": round(latency * 1000),
-        **{kind: statistics.median(values) for kind, values in times.items()},
-        "runs": runs,
-        "requests": max(requests["cold"]),
-        "warm_requests": max(requests["warm"]),
-        "expected_requests": math.ceil(n / page_size),
-    }
+    rows = [
+        {
+            "n": n,
+            "latency_ms": round(latency * 1000),
+            "floor": statistics.median(times["floor"]),
+            "cold": statistics.median(times[latency]),
+            "warm": statistics.median(times["warm"]),
+            "runs": runs,
+            "requests": max(requests[latency]),
+            "warm_requests": max(requests["warm"]),
+            "expected_requests": math.ceil(n / page_size),
+        }
+        for latency in LATENCIES
+    ]
+    for row in rows:
+        print(json.dumps(row), file=sys.stderr, flush=True)
+    return rows
 
 
 def measure_info(sim: Simulator, n: int, latency: float, runs: int, workdir: Path) -> dict:
@@ -198,9 +209,11 @@ def measure_info(sim: Simulator, n: int, latency: float, runs: int, workdir: Pat
         for label, path in plays.items():
             times[label].append(timed([str(BIN / "ansible-playbook"), "-i", str(inventory), str(path)], env, workdir))
     set_latency(sim, 0)
-    return {"n": n, "latency_ms": round(latency * 1000), "runs": runs} | {
+    info = {"n": n, "latency_ms": round(latency * 1000), "runs": runs} | {
         label: statistics.median(values) for label, values in times.items()
     }
+    print(json.dumps(info), file=sys.stderr, flush=True)
+    return info
 
 
 def mark(ok: bool) -> str:
@@ -342,11 +355,9 @@ def main() -> int:
         for n in sizes:
             sim.reset()
             sim.seed(n)
-            for latency in LATENCIES:
-                workdir = Path(tmp) / f"{n}-{latency}"
-                workdir.mkdir()
-                results.append(measure(sim, n, latency, args.runs, args.page_size, workdir))
-                print(f"measured {n} servers at {latency * 1000:.0f} ms", file=sys.stderr, flush=True)
+            workdir = Path(tmp) / str(n)
+            workdir.mkdir()
+            results += measure(sim, n, args.runs, args.page_size, workdir)
         info_n = max(sizes) if args.quick else INFO_SERVERS
         sim.reset()
         sim.seed(info_n)
