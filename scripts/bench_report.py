@@ -2,11 +2,11 @@
 
 Each benchmark script writes `--json PATH` as
 {"name", "title", "command", "tables": [{"title", "columns", "rows"}], "plot": optional
-{"title", "x_label", "y_label", "x", "series": {label: [y, ...]}}, "targets": [{"target", "measured",
-"met"}]}. The report states the machine, the versions and the date, so numbers from different
-machines are never mixed up, lists every target with its verdict, and ends with the fingerprint
-of the code it measured (scripts/page_fingerprint.py). It exits 1, naming them, when a target
-was missed or a benchmark did not run, after writing the page.
+{"title", "x_label", "y_label", "x", "series": {label: [y, ...]}} or "plots": a list of those, each with
+a "name" for its image file, "targets": [{"target", "measured", "met"}]}. The report states the machine,
+the versions and the date, so numbers from different machines are never mixed up, lists every target
+with its verdict, and ends with the fingerprint of the code it measured (scripts/page_fingerprint.py).
+It exits 1, naming them, when a target was missed or a benchmark did not run, after writing the page.
 """
 
 from __future__ import annotations
@@ -151,11 +151,13 @@ def build(results: list[dict], out: Path, failed: list[str]) -> tuple[str, list[
             if table.get("title"):
                 lines += [f"### {table['title']}", ""]
             lines += [*markdown_table(table), ""]
-        if result.get("plot"):
-            image = out.parent / f"benchmarks-{result['name']}.png"
-            draw_plot(result["plot"], image)
+        # "plots" (each with a "name" for its file) when a benchmark draws several, else "plot".
+        for plot in result.get("plots") or ([result["plot"]] if result.get("plot") else []):
+            suffix = f"-{plot['name']}" if plot.get("name") else ""
+            image = out.parent / f"benchmarks-{result['name']}{suffix}.png"
+            draw_plot(plot, image)
             images.append(image)
-            alt = result["plot"].get("title") or result["name"]
+            alt = plot.get("title") or result["name"]
             lines += [f"![{alt}]({image.name})", ""]
     if failed:
         lines += [

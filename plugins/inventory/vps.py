@@ -19,8 +19,12 @@ description:
     carry. These names are a stable interface.
   - A server that has no address yet (for example while it is C(provisioning)) is still added, without
     C(ansible_host); the reason is shown at C(-v).
-  - The list is read page by page, following the API's C(next) links, so an account of N servers costs
-    N / O(page_size) requests (plus one per server with O(fetch_details=true)).
+  - The list is read page by page, so an account of N servers costs N / O(page_size) requests (plus one per server
+    with O(fetch_details=true)). After the first two pages, the others are read O(page_concurrency) at a time.
+  - Page-number pagination is not a snapshot. When the pages show that the account changed while they were read (the
+    count changed, a page is short or gone, a server is on two pages), the whole list is read again, up to three
+    reads in all. If it still changes, every server seen in any read is added once and a warning says the list may
+    hold a server deleted meanwhile; no server is skipped or added twice without a warning.
   - The configuration file name must end with C(vps.yml) or C(vps.yaml).
   - String options can be Jinja2 templates, so the token can come from extra vars, a lookup or vault.
 extends_documentation_fragment:
@@ -96,6 +100,13 @@ options:
       - How many detail requests run at the same time with O(fetch_details=true).
     type: int
     default: 8
+  page_concurrency:
+    description:
+      - How many pages of the server list are read at the same time, after the first two.
+      - With 100 ms per request, 10,000 servers at O(page_size=100) take about 1.5 s of waiting instead of 10 s.
+      - V(1) reads the pages one after another. A C(429) with C(Retry-After) pauses every concurrent reader.
+    type: int
+    default: 8
 notes:
   - Caching stores the server list as read from the API. Use a persistent cache plugin such as
     C(ansible.builtin.jsonfile) for the cache to outlive one run; C(--flush-cache) reads the API again.
@@ -148,6 +159,7 @@ groups:
 
 import concurrent.futures
 import hashlib
+import json
 import re
 import threading
 
@@ -169,7 +181,10 @@ TEMPLATED_OPTIONS = ("api_token", "api_url", "filters", "hostvars_prefix", "inve
 BOOLEAN_OPTIONS = ("validate_certs", "fetch_details")
 BOOLEANS = frozenset(str(word).lower() for word in BOOLEANS_TRUE | BOOLEANS_FALSE)
 # Bump when the shape of a cache entry changes, so an old entry is read as a miss.
-CACHE_FORMAT = 1
+# 2: the server list is one JSON text inside the entry. The cache plugin's own decoder runs a hook
+# for every object and checks every string (~0.5 s for 10,000 servers) and the first run deep-copies
+# the whole list; a single string costs neither, so a warm run is never slower than a cold one.
+CACHE_FORMAT = 2
 # `vps_location`, `vps_plan.name`: expressions that only read a variable, the usual keyed_groups key.
 PLAIN_REFERENCE = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*)\s*$")
 JINJA_LITERALS = frozenset(("true", "false", "none", "True", "False", "None"))
@@ -204,7 +219,8 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
         if servers is None:
             servers = self._fetch_servers()
             if self.get_option("cache"):
-                self._cache[cache_key] = {"format": CACHE_FORMAT, "query": query, "servers": servers}
+                text = json.dumps(servers, separators=(",", ":"))
+                self._cache[cache_key] = {"format": CACHE_FORMAT, "query": query, "servers": text}
         else:
             self.display.v(f"vpsorg.cloud.vps: {len(servers)} servers from the inventory cache")
         self._populate(servers)
@@ -258,7 +274,7 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
                     ", ".join(unknown), " and ".join(SERVER_SIDE_FILTERS)
                 )
             )
-        for option in ("page_size", "details_concurrency"):
+        for option in ("page_size", "details_concurrency", "page_concurrency"):
             if self.get_option(option) <= 0:
                 raise AnsibleParserError(f"vpsorg.cloud.vps: {option} must be a positive number")
         if settings["inventory_hostname"] == "template" and not self.get_option("inventory_hostname_template"):
@@ -296,7 +312,14 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
         if not isinstance(entry, dict) or entry.get("format") != CACHE_FORMAT or entry.get("query") != query:
             self.display.v("vpsorg.cloud.vps: the inventory cache was made with other settings; reading the API")
             return None
-        return entry["servers"]
+        try:
+            servers = json.loads(str(entry["servers"]))
+        except (KeyError, ValueError):
+            servers = None
+        if not isinstance(servers, list):
+            self.display.v("vpsorg.cloud.vps: the inventory cache entry is damaged; reading the API")
+            return None
+        return servers
 
     def _client(self):
         api = api_client_module()
@@ -314,6 +337,8 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
             retries=self.get_option("api_retries"),
             user_agent_extra="inventory",
             log=lambda message: self.display.v(self._masked(f"vpsorg.cloud.vps: {message}")),
+            page_concurrency=self.get_option("page_concurrency"),
+            warn=lambda message: self.display.warning(self._masked(f"vpsorg.cloud.vps: {message}")),
         )
 
     def _fetch_servers(self):

@@ -43,6 +43,14 @@ options:
     description:
       - Return only servers in this data-center location, for example C(us-west).
     type: str
+  page_concurrency:
+    description:
+      - How many pages of the server list are read at the same time, after the first two.
+      - V(1) reads them one after another. A C(429) with C(Retry-After) pauses every concurrent reader.
+      - When the pages show that the account changed while they were read, the list is read again (up to three reads);
+        if it keeps changing, every server seen is returned once with a warning.
+    type: int
+    default: 8
 seealso:
   - module: vpsorg.cloud.vps_server
 """
@@ -140,6 +148,7 @@ failure:
 from ansible_collections.vpsorg.cloud.plugins.module_utils import contract
 from ansible_collections.vpsorg.cloud.plugins.module_utils.base_module import (
     SERVER_SELECTOR_SPEC,
+    InvalidOption,
     VpsModule,
 )
 
@@ -151,7 +160,12 @@ class VpsServerInfo(VpsModule):
         SERVER_SELECTOR_SPEC,
         status={"type": "str", "choices": STATUSES},
         location={"type": "str"},
+        page_concurrency={"type": "int", "default": 8},
     )
+
+    def validate(self):
+        if self.params["page_concurrency"] < 1:
+            raise InvalidOption("page_concurrency", "page_concurrency must be a positive number")
 
     def run(self):
         if self.params["id"] is not None:
@@ -159,6 +173,8 @@ class VpsServerInfo(VpsModule):
             servers = [server] if server else []
         else:
             filters = {key: self.params[key] for key in contract.SERVER_SIDE_FILTERS}
+            self.client.page_concurrency = self.params["page_concurrency"]
+            self.client.warn = self.module.warn
             servers = self.client.list_servers(filters)
         self.result["servers"] = [server for server in servers if self.matches(server)]
 

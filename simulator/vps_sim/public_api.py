@@ -6,7 +6,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from . import catalog, lifecycle, pagination, serializers, validation
+from . import catalog, lifecycle, list_gate, pagination, serializers, validation
 from .responses import BadBody, answer, detail, json_body, no_content
 from .state import SimState
 from .storage import InsufficientBalance
@@ -86,6 +86,7 @@ def _choice(request: Request, key: str, choices) -> str | None:
 async def servers_collection(request: Request, state: SimState, account: dict, method: str) -> Response:
     if method == "POST":
         return await create_server(request, state, account)
+    await list_gate.before_list(request)
     status = _choice(request, "status", catalog.STATUSES)
     location = _choice(request, "location", catalog.LOCATIONS)
     settings = state.settings

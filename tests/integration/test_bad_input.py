@@ -65,6 +65,7 @@ CASES = [
     ("vps_server", {"name": "web", "validate_certs": "perhaps"}, ["validate_certs", "bool"]),
     ("vps_server_info", {"status": "running"}, ["status", "active"]),
     ("vps_server_info", {"id": 0}, ["id", "positive integer"]),
+    ("vps_server_info", {"page_concurrency": 0}, ["page_concurrency", "positive"]),
     ("vps_server_info", {"api_timeout": "soon"}, ["api_timeout", "int"]),
     ("vps_server_power", {"name": "web"}, ["state", "missing required arguments"]),
     ("vps_server_power", {"name": "web", "state": "on"}, ["state", "started, stopped, restarted"]),

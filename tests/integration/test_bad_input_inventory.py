@@ -20,6 +20,7 @@ CASES = [
     ("inventory_hostname: template", ["inventory_hostname_template"]),
     ("ansible_host_source: public", ["ansible_host_source"]),
     ("details_concurrency: 0", ["details_concurrency"]),
+    ("page_concurrency: 0", ["page_concurrency"]),
     ("validate_certs: maybe", ["validate_certs"]),
 ]
 

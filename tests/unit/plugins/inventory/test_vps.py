@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 
@@ -540,8 +541,28 @@ def test_cache_entry_holds_the_raw_server_list(run, cache_config):
     run(cache_config)
     key = run.plugin.get_cache_key(str(run.tmp_path / "test.vps.yml"))
     entry = run.plugin._cache[key]
-    assert entry["servers"] == [summary(1, "web-1"), summary(2, "db-1", location="us-east")]
+    # One JSON text: the cache plugin decodes it without a hook per object (see CACHE_FORMAT).
+    assert json.loads(entry["servers"]) == [summary(1, "web-1"), summary(2, "db-1", location="us-east")]
     assert TOKEN not in repr(entry)
+
+
+@pytest.mark.parametrize("servers", [[{"id": 1, "name": "old-format", "status": "active"}], "{not json", '{"a": 1}'])
+def test_an_old_or_damaged_cache_entry_reads_the_api(run, fake_client, cache_config, servers):
+    run(cache_config)
+    key = run.plugin.get_cache_key(str(run.tmp_path / "test.vps.yml"))
+    entry = run.plugin._cache[key]
+    run.plugin._cache._plugin.set(key, dict(entry, servers=servers))
+    run(cache_config)
+    assert len(fake_client.instances) == 2
+    assert set(run.hosts) == {"web-1", "db-1"}
+
+
+def test_page_concurrency_and_warnings_reach_the_client(run, fake_client):
+    run({"page_concurrency": 3})
+    (client,) = fake_client.instances
+    assert client.kwargs["page_concurrency"] == 3
+    client.kwargs["warn"]("the server list kept changing")
+    assert any("kept changing" in message for message in run.plugin.display.messages["warning"])
 
 
 def test_plugin_module_does_not_speak_http():
