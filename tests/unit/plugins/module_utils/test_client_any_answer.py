@@ -251,7 +251,9 @@ def test_a_next_link_never_takes_the_token_to_another_host(api_url, link):
         mock.add_callback("GET", re.compile(r".*"), callback=answer, content_type="application/json")
         client = VpsClient(api_url, TOKEN, retries=0)
         client.list_servers()
-    assert [requests.utils.urlparse(request.url).hostname for request in seen] == ["api.test", "api.test"]
+    # How many pages are read depends on the listing strategy; where they are read does not.
+    hosts = [requests.utils.urlparse(request.url).hostname for request in seen]
+    assert len(hosts) >= 2 and set(hosts) == {"api.test"}
 
 
 @given(
