@@ -15,6 +15,7 @@ target. The last line is ``N killed of M mutants``.
 from __future__ import annotations
 
 import argparse
+import ast
 import json
 import os
 import shutil
@@ -94,15 +95,24 @@ def verdicts(work: Path) -> dict[str, dict[str, int | None]]:
     return found
 
 
-def mutant_diff(work: Path, name: str) -> str:
-    shown = subprocess.run(
-        [sys.executable, "-m", "mutmut", "show", name], cwd=work, capture_output=True, text=True, check=False
-    )
-    return shown.stdout
+def function_sources(mutated_file: Path) -> dict[str, list[str]]:
+    """Every function in mutmut's mutated copy of a file (originals and mutants), as stripped lines."""
+    source = mutated_file.read_text()
+    lines = source.splitlines()
+    found = {}
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+            body = lines[node.lineno : node.end_lineno]  # without the def line, which names the mutant
+            found[node.name] = [line.strip() for line in body]
+    return found
 
 
-def changed_lines(diff: str) -> list[str]:
-    return [line[1:].strip() for line in diff.splitlines() if line.startswith("+") and not line.startswith("+++")]
+def changed_lines(name: str, functions: dict[str, list[str]]) -> list[str]:
+    """The lines of mutant ``name`` that are not in the original function (what mutmut changed)."""
+    short = name.split(".")[-1]
+    original = functions.get(short.rsplit("__mutmut_", 1)[0] + "__mutmut_orig", [])
+    mutant = functions.get(short, [])
+    return [line for line in mutant if line not in original] or ["(a line removed)"]
 
 
 def load_equivalent(path: Path) -> list[dict]:
@@ -110,17 +120,16 @@ def load_equivalent(path: Path) -> list[dict]:
     return list((data or {}).get("equivalent") or [])
 
 
-def is_equivalent(name: str, diff: str, reviewed: list[dict]) -> dict | None:
+def is_equivalent(name: str, lines: list[str], reviewed: list[dict]) -> dict | None:
     """The review entry for this mutant when its name and its mutated line both still match."""
     short = name.split(".")[-1]
-    lines = changed_lines(diff)
     for entry in reviewed:
         if entry["mutant"] == short and entry["line"].strip() in lines:
             return entry
     return None
 
 
-def render(rows: list[dict], equivalents: list[tuple[str, str, dict]], survivors: list[tuple[str, str]]) -> str:
+def render(rows: list[dict], equivalents: list[tuple[str, str, dict]], survivors: list[tuple[str, str, str]]) -> str:
     total = sum(row["mutants"] for row in rows)
     killed = sum(row["killed"] for row in rows)
     lines = [
@@ -138,10 +147,11 @@ def render(rows: list[dict], equivalents: list[tuple[str, str, dict]], survivors
     ]
     for row in rows:
         scored = row["mutants"] - row["equivalent"]
-        ratio = row["killed"] / scored if scored else 1.0
+        ratio = f"{row['killed'] / scored:.1%}" if scored else "no mutants"
+        met = "-" if not scored else "met" if row["killed"] / scored >= TARGET else "MISSED"
         lines.append(
             f"| `{row['file']}` | {row['mutants']} | {row['killed']} | {row['survived']} | {row['no_tests']} | "
-            f"{row['timeout']} | {row['equivalent']} | {ratio:.1%} | {'met' if ratio >= TARGET else 'MISSED'} |"
+            f"{row['timeout']} | {row['equivalent']} | {ratio} | {met} |"
         )
     lines += ["", "## Survivors judged equivalent", ""]
     if equivalents:
@@ -151,9 +161,19 @@ def render(rows: list[dict], equivalents: list[tuple[str, str, dict]], survivors
             lines.append(f"| `{name.split('.')[-1]}` | `{code}` | {entry['reason']} |")
     else:
         lines.append("None.")
-    lines += ["", "## Surviving mutants not (yet) judged equivalent", ""]
+    lines += [
+        "",
+        "## Surviving mutants not (yet) judged equivalent",
+        "",
+        "Mutants no unit test reaches are only counted above (a whole function without unit tests).",
+        "",
+    ]
     if survivors:
-        lines += [f"- `{name}`: {status}" for name, status in survivors]
+        lines += ["| mutant | status | mutated line |", "| --- | --- | --- |"]
+        lines += [
+            f"| `{name.split('.')[-1]}` | {status} | `{line.replace('|', chr(92) + '|')}` |"
+            for name, status, line in survivors
+        ]
     else:
         lines.append("None.")
     lines += ["", f"{killed} killed of {total} mutants"]
@@ -175,19 +195,22 @@ def main() -> int:
     reviewed = load_equivalent(args.equivalent)
     rows, equivalents, survivors = [], [], []
     for file, codes in verdicts(args.work).items():
+        functions = function_sources(args.work / "mutants" / COLLECTION / file)
         counts = Counter()
         for name, code in codes.items():
             if code in KILLED:
                 counts["killed"] += 1
                 continue
             status = "no tests" if code in NO_TESTS else "timeout" if code in TIMEOUT else "survived"
-            entry = is_equivalent(name, mutant_diff(args.work, name), reviewed) if status == "survived" else None
+            lines = changed_lines(name, functions)
+            entry = is_equivalent(name, lines, reviewed) if status == "survived" else None
             if entry is not None:
                 counts["equivalent"] += 1
                 equivalents.append((file, name, entry))
                 continue
             counts[status.replace(" ", "_")] += 1
-            survivors.append((name, status))
+            if status != "no tests":  # counted per file; listing each would bury the others
+                survivors.append((name, status, lines[0]))
         rows.append(
             {
                 "file": file,
