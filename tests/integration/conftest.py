@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import json
+import os
+
 import harness
 import pytest
+from fault_rows import FaultRows
 from vps_sim.testing import Simulator
 
 # Short but non-zero delays: the modules must really wait through provisioning and
@@ -49,3 +53,18 @@ def sim():
 def clean_sim(sim):
     sim.reset()
     return sim
+
+
+@pytest.fixture
+def fault_row(request):
+    """The test's fault-report rows (fault_rows.py); appended to $VPS_FAULT_REPORT after the test with
+    its outcome (passed or failed), so a failing scenario shows as failing."""
+    rows = FaultRows(request.node.name)
+    yield rows
+    path = os.environ.get("VPS_FAULT_REPORT")
+    report = getattr(request.node, "rep_call", None)
+    if path:
+        outcome = "passed" if report is not None and report.passed else "failed"
+        with open(path, "a", encoding="utf-8") as handle:
+            for row in rows.rows or [rows.values]:
+                handle.write(json.dumps({**row, "outcome": outcome}) + "\n")

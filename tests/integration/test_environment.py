@@ -18,7 +18,6 @@ import json
 import pytest
 import trustme
 from harness import Result, play, run_inventory, run_playbook
-from test_faults import report
 from test_hostile_inputs import list_to
 from vps_sim.testing import Simulator
 
@@ -82,7 +81,7 @@ def module_cases(ca, other):
     ]
 
 
-def test_modules_with_a_self_signed_api_and_environment_variables(tls, tmp_path):
+def test_modules_with_a_self_signed_api_and_environment_variables(tls, tmp_path, fault_row):
     sim, ca, other = tls
     sim.reset()
     cases = module_cases(ca, other)
@@ -100,7 +99,7 @@ def test_modules_with_a_self_signed_api_and_environment_variables(tls, tmp_path)
         f"      environment: {json.dumps({'REQUESTS_CA_BUNDLE': other})}\n"
     )
     result = run_playbook(tmp_path, play(tasks), sim=sim, env=UNSET)
-    report(
+    fault_row.add(
         "E1 self-signed HTTPS with CA-bundle and proxy variables set and unset: modules",
         sim,
         [result],
@@ -130,7 +129,7 @@ def test_modules_with_a_self_signed_api_and_environment_variables(tls, tmp_path)
         ("verify on, REQUESTS_CA_BUNDLE names the CA", "true", "ca", "hosts"),
     ],
 )
-def test_inventory_with_a_self_signed_api(tls, tmp_path, case, verify, variable, expected):
+def test_inventory_with_a_self_signed_api(tls, tmp_path, case, verify, variable, expected, fault_row):
     sim, ca, other = tls
     sim.reset()
     sim.seed(2)
@@ -140,7 +139,7 @@ def test_inventory_with_a_self_signed_api(tls, tmp_path, case, verify, variable,
     listing = tmp_path / "inventory.json"
     config = f"plugin: vpsorg.cloud.vps\nvalidate_certs: {verify}\n"
     result = run_inventory(tmp_path, config, sim=sim, env=env, args=list_to(listing))
-    report(
+    fault_row.add(
         f"E2 self-signed HTTPS, inventory: {case}",
         sim,
         [Result(result.rc, result.stdout, result.stderr, [{"status": "failed"}] if result.rc else [])],

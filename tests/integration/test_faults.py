@@ -15,7 +15,8 @@ import os
 import time
 
 import pytest
-from harness import api_call, create_server, leaked_secrets, play, run_playbook, secrets_of, wait_status
+from fault_rows import duplicates, failed_tasks
+from harness import api_call, create_server, play, run_playbook, wait_status
 
 # 30 % of public API requests fail, 10 % each with 429, 502 and 503, plus latency spikes on 5 %.
 # The simulator tries the rules in order and the first that fires decides, so each rule's chance
@@ -67,56 +68,6 @@ LIFECYCLE = """
         name: f-3
         state: absent
 """
-
-
-class FaultRow:
-    """One row of the fault report: what a scenario measured, written with the test's outcome."""
-
-    def __init__(self, scenario):
-        self.values = {"scenario": scenario}
-
-    def record(self, scenario, sim, results, *, expected_failures=0, error_faults=None):
-        """Measure from the simulator's counters and fault rules and from the runs' output.
-
-        R4 scenarios must fail (clearly and in time): their one failing task is not counted.
-        ``error_faults`` is given where the faults are not the simulator's (a refused connection).
-        """
-        rules = sim.faults()
-        self.values.update(
-            scenario=scenario,
-            runs=len(results),
-            requests=sim.counters()["total"],
-            error_faults=sum(r["fired"] for r in rules if r["kind"] != "latency")
-            if error_faults is None
-            else error_faults,
-            latency_spikes=sum(r["fired"] for r in rules if r["kind"] == "latency"),
-            failed_tasks=sum(failed_tasks(result) for result in results) - expected_failures,
-            duplicates=duplicates(sim),
-            token_occurrences=sum(len(leaked_secrets(result, secrets_of(sim, {}))) for result in results),
-        )
-        return self.values
-
-
-@pytest.fixture
-def fault_row(request):
-    """The test's row; appended to $VPS_FAULT_REPORT after the test with "outcome" (passed or failed)."""
-    row = FaultRow(request.node.name)
-    yield row
-    path = os.environ.get("VPS_FAULT_REPORT")
-    report = getattr(request.node, "rep_call", None)
-    if path:
-        outcome = "passed" if report is not None and report.passed else "failed"
-        with open(path, "a", encoding="utf-8") as handle:
-            handle.write(json.dumps({**row.values, "outcome": outcome}) + "\n")
-
-
-def duplicates(sim):
-    counts = collections.Counter(server["name"] for server in sim.servers())
-    return sum(count - 1 for count in counts.values() if count > 1)
-
-
-def failed_tasks(result):
-    return sum(1 for task in result.tasks if task["status"] == "failed")
 
 
 @pytest.mark.parametrize("seed", [1, 2, 3])
@@ -382,7 +333,7 @@ FLEET_MODULE_PLAYBOOK = """
 
 
 @pytest.mark.parametrize("seed", [1, 2])
-def test_r5_fleet_module_concurrent_under_storms_and_lost_answers(clean_sim, tmp_path, seed):
+def test_r5_fleet_module_concurrent_under_storms_and_lost_answers(clean_sim, tmp_path, seed, fault_row):
     """12 servers at 8 requests at a time: 429 storms, 5xx, and creates/stops whose answers are lost."""
     names = [f"c-{i:02d}" for i in range(12)]
     fleet = [{"name": name, "power": "stopped" if i % 3 == 0 else None} for i, name in enumerate(names)]
@@ -393,15 +344,12 @@ def test_r5_fleet_module_concurrent_under_storms_and_lost_answers(clean_sim, tmp
         clean_sim.add_fault(**rule, path="^/api/", seed=seed * 1000 + index)
     first = run_playbook(tmp_path / "1", FLEET_MODULE_PLAYBOOK, sim=clean_sim, extra_vars={"fleet": fleet})
     second = run_playbook(tmp_path / "2", FLEET_MODULE_PLAYBOOK, sim=clean_sim, extra_vars={"fleet": fleet})
-    faults = fired(clean_sim)
-    clean_sim.clear_faults()
-    report(
-        f"R5 fleet module, 12 servers at concurrency 8: 5 lost answers + 30% 429/502/503 (seed {seed})",
+    fault_row.record(
+        f"R5 fleet module, 12 servers at concurrency 8: 5 lost answers + 30 % 429/502/503 (seed {seed})",
         clean_sim,
         [first, second],
-        faults,
-        duplicates(clean_sim),
     )
+    clean_sim.clear_faults()
     assert first.rc == 0, first.output
     assert second.rc == 0, second.output
     assert second.task("Converge")["status"] == "ok"

@@ -13,7 +13,6 @@ import json
 from urllib.parse import parse_qs
 
 from harness import Result, mutating_requests, play, run_inventory, run_playbook
-from test_faults import report
 
 LONG = 5000
 # Only hostile tokens carry it: it must never be printed (api_url values are quoted, escaped, in refusals).
@@ -56,7 +55,7 @@ def cases(sim):
     ]
 
 
-def test_hostile_module_inputs(clean_sim, tmp_path):
+def test_hostile_module_inputs(clean_sim, tmp_path, fault_row):
     matrix = cases(clean_sim)
     # Values come from extra vars, as a vaulted or looked-up token would: ansible-core 2.19 quotes the
     # playbook's source lines around a failed task, so a literal there would be shown by Ansible itself.
@@ -68,7 +67,7 @@ def test_hostile_module_inputs(clean_sim, tmp_path):
         for index, (name, module, args, _expected) in enumerate(matrix)
     )
     result = run_playbook(tmp_path, play(tasks), sim=clean_sim, extra_vars=values)
-    report(
+    fault_row.add(
         f"H1 hostile inputs (control characters, blanks, unicode, {LONG}-character values): modules",
         clean_sim,
         [result],
@@ -115,7 +114,7 @@ INVENTORY_CASES = [
 ]
 
 
-def test_hostile_inventory_inputs(clean_sim, tmp_path):
+def test_hostile_inventory_inputs(clean_sim, tmp_path, fault_row):
     from harness import create_server
 
     create_server(clean_sim, "inv-1")
@@ -135,7 +134,7 @@ def test_hostile_inventory_inputs(clean_sim, tmp_path):
                 problems.append(f"{case}: rc {result.rc}, hosts {hosts}: {text[-400:]}")
         elif result.rc == 0 or expected not in text:
             problems.append(f"{case}: rc {result.rc}: {text[-400:]}")
-    report(
+    fault_row.add(
         "H2 hostile inputs (token, filters): inventory",
         clean_sim,
         results,

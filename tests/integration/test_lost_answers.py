@@ -14,7 +14,7 @@ import collections
 
 import pytest
 from harness import Result, api_call, create_server, play, run_playbook, wait_status
-from test_faults import duplicates, failed_tasks, fired, report
+from fault_rows import duplicates, failed_tasks
 
 # name -> (task, the request it sends, the endpoint counter that request increments)
 CHANGES = {
@@ -74,7 +74,7 @@ def account(sim):
 
 
 @pytest.mark.parametrize("retries", [0, 1, None], ids=["retries-0", "retries-1", "retries-default"])
-def test_every_change_whose_answer_is_lost_is_settled(clean_sim, tmp_path, retries):
+def test_every_change_whose_answer_is_lost_is_settled(clean_sim, tmp_path, retries, fault_row):
     ids = account(clean_sim)
     for method, path, _counter in CHANGES.values():
         clean_sim.add_fault(kind="drop_after_commit", method=method, path=path.format(**ids), count=1)
@@ -84,12 +84,12 @@ def test_every_change_whose_answer_is_lost_is_settled(clean_sim, tmp_path, retri
     )
     playbook = play(TASKS.format(**ids)).replace("  tasks:\n", defaults + "  tasks:\n", 1)
     result = run_playbook(tmp_path, playbook, sim=clean_sim)
-    faults = fired(clean_sim)
+    faults = sum(rule["fired"] for rule in clean_sim.faults() if rule["kind"] != "latency")
     sent = collections.Counter(clean_sim.counters()["by_endpoint"]) - before
     budget = "default" if retries is None else retries
     log = clean_sim.requests()
     for task, (method, _path, _counter) in CHANGES.items():
-        report(
+        fault_row.add(
             f"R5 lost answer: {method} ({task.lower()}), api_retries {budget}",
             TaskSlice(clean_sim, log, task_paths(task, ids, clean_sim)),
             [Result(result.rc, result.stdout, result.stderr, [t for t in result.tasks if t["task"] == task])],

@@ -17,7 +17,7 @@ import time
 
 import pytest
 from harness import Result, play, run_inventory, run_playbook
-from test_faults import failed_tasks, report
+from fault_rows import failed_tasks
 
 TOKEN = "static-site-token-0123456789"
 ACCESS_LINE = re.compile(r'"(?P<method>[A-Z]+) (?P<path>\S+) HTTP/[\d.]+" (?P<status>\d{3})')
@@ -106,7 +106,7 @@ ANSWERS = {"site": ("200", "HTTP 200", "text/html"), "gone": ("404", "HTTP 404",
 
 
 @pytest.mark.parametrize("prefix", sorted(ANSWERS))
-def test_every_module_and_state_fails_naming_api_url(static_site, tmp_path, prefix):
+def test_every_module_and_state_fails_naming_api_url(static_site, tmp_path, prefix, fault_row):
     api_url = static_site.url(prefix)
     tasks = "".join(
         f"    - name: {name}\n      vpsorg.cloud.{module}: {args}\n      ignore_errors: true\n"
@@ -115,7 +115,7 @@ def test_every_module_and_state_fails_naming_api_url(static_site, tmp_path, pref
     env = {"VPS_API_URL": api_url, "VPS_API_TOKEN": TOKEN}
     result = run_playbook(tmp_path, play(tasks), sim=None, env=env)
     status, words, content_type = ANSWERS[prefix]
-    report(
+    fault_row.add(
         f"W1 api_url is a static web server answering HTML {status}: every module and state",
         static_site,
         [result],
@@ -142,7 +142,7 @@ def test_every_module_and_state_fails_naming_api_url(static_site, tmp_path, pref
 
 
 @pytest.mark.parametrize("prefix", sorted(ANSWERS))
-def test_the_inventory_fails_naming_api_url(static_site, tmp_path, prefix):
+def test_the_inventory_fails_naming_api_url(static_site, tmp_path, prefix, fault_row):
     api_url = static_site.url(prefix)
     result = run_inventory(
         tmp_path,
@@ -151,7 +151,7 @@ def test_the_inventory_fails_naming_api_url(static_site, tmp_path, prefix):
         env={"VPS_API_URL": api_url, "VPS_API_TOKEN": TOKEN, "ANSIBLE_INVENTORY_UNPARSED_FAILED": "1"},
     )
     status, words, _content_type = ANSWERS[prefix]
-    report(
+    fault_row.add(
         f"W2 api_url is a static web server answering HTML {status}: inventory",
         static_site,
         [Result(result.rc, result.stdout, result.stderr, [{"status": "failed"}] if result.rc else [])],
@@ -175,7 +175,7 @@ ROLE_PLAY = """
 
 
 @pytest.mark.parametrize("prefix", sorted(ANSWERS))
-def test_the_fleet_role_fails_naming_api_url(static_site, tmp_path, prefix):
+def test_the_fleet_role_fails_naming_api_url(static_site, tmp_path, prefix, fault_row):
     api_url = static_site.url(prefix)
     fleet = {
         "vps_servers": [{"name": "web-1"}, {"name": "web-2", "power": "stopped"}, {"name": "old-1", "state": "absent"}],
@@ -184,7 +184,7 @@ def test_the_fleet_role_fails_naming_api_url(static_site, tmp_path, prefix):
     env = {"VPS_API_URL": api_url, "VPS_API_TOKEN": TOKEN}
     result = run_playbook(tmp_path, ROLE_PLAY, sim=None, env=env, extra_vars=fleet)
     status, words, _content_type = ANSWERS[prefix]
-    report(
+    fault_row.add(
         f"W3 api_url is a static web server answering HTML {status}: fleet role",
         static_site,
         [result],
