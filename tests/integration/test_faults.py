@@ -9,9 +9,7 @@ scenario as failing instead of leaving it out.
 
 from __future__ import annotations
 
-import collections
 import json
-import os
 import time
 
 import pytest

@@ -13,8 +13,8 @@ from __future__ import annotations
 import collections
 
 import pytest
-from harness import Result, api_call, create_server, play, run_playbook, wait_status
 from fault_rows import duplicates, failed_tasks
+from harness import Result, api_call, create_server, play, run_playbook, wait_status
 
 # name -> (task, the request it sends, the endpoint counter that request increments)
 CHANGES = {

@@ -16,8 +16,8 @@ import sys
 import time
 
 import pytest
-from harness import Result, play, run_inventory, run_playbook
 from fault_rows import failed_tasks
+from harness import Result, play, run_inventory, run_playbook
 
 TOKEN = "static-site-token-0123456789"
 ACCESS_LINE = re.compile(r'"(?P<method>[A-Z]+) (?P<path>\S+) HTTP/[\d.]+" (?P<status>\d{3})')
