@@ -34,7 +34,6 @@ PAGES = {
             "tests/integration/test_not_the_api.py",
             "tests/integration/test_hostile_inputs.py",
             "tests/integration/test_environment.py",
-            "tests/integration/test_vps_fleet.py",
             "tests/integration/conftest.py",
             "tests/integration/callback_plugins",
             "scripts/fault_report.py",
