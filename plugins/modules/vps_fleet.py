@@ -257,49 +257,13 @@ progress:
   elements: str
 failure:
   description:
-    - Why the task failed, for playbooks that branch on it (C(failed_when), C(rescue)) without parsing C(msg).
-    - The API token never appears in it.
+    - Why the task failed, as data for C(failed_when) or C(rescue).
+    - The README's "When a task fails" explains each key; the token never appears in it.
+    - When entries failed, C(reason) is V(servers_failed) and C(servers) maps each failed entry's name to its own
+      failure.
   returned: failed
   type: dict
-  contains:
-    reason:
-      description:
-        - V(servers_failed) (some entries failed, see RV(failure.servers) and RV(results)), V(invalid_option)
-          (refused before any request), V(http_error) (the API answered an error), V(not_the_api) (what answered at
-          O(api_url) is not the VPS.org API) or V(no_answer).
-      type: str
-      sample: servers_failed
-    option:
-      description: The first option that was refused, when RV(failure.reason=invalid_option), for example
-        C(servers[2].name).
-      type: str
-      sample: servers[2].name
-    servers:
-      description: For RV(failure.reason=servers_failed), each failed entry's name with its own failure (C(reason)
-        such as V(http_error), V(refused), V(wait_timeout), V(unexpected_status), and C(status), C(method), C(path),
-        C(detail), C(field_errors)).
-      type: dict
-      sample: {db-01: {reason: http_error, status: 402, method: POST, path: /servers/, detail: Insufficient balance.}}
-    status:
-      description: The HTTP status of the API's answer, or null when there was none.
-      type: int
-      sample: 402
-    method:
-      description: The HTTP method of the failed request.
-      type: str
-      sample: GET
-    path:
-      description: The API path of the failed request, below O(api_url).
-      type: str
-      sample: /servers/
-    detail:
-      description: The API's own message (C(detail) or C(non_field_errors)), if any.
-      type: str
-      sample: Invalid token.
-    field_errors:
-      description: The API's errors per request field, each as one sentence.
-      type: dict
-      sample: {}
+  sample: {reason: servers_failed, servers: {db-01: {reason: http_error, status: 402, method: POST, path: /servers/}}}
 """
 
 from collections import defaultdict

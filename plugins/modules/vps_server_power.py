@@ -77,43 +77,11 @@ progress:
   elements: str
 failure:
   description:
-    - Why the task failed, for playbooks that branch on it (C(failed_when), C(rescue)) without parsing the C(msg) text.
-    - The API token never appears in it.
+    - Why the task failed, as data for C(failed_when) or C(rescue).
+    - The README's "When a task fails" explains each key; the token never appears in it.
   returned: failed
   type: dict
-  contains:
-    reason:
-      description:
-        - V(invalid_option) (refused before any request), V(http_error) (the API answered an error),
-          V(not_the_api) (what answered at O(api_url) is not the VPS.org API), V(no_answer),
-          V(wait_timeout), V(unexpected_status), V(refused) (the request cannot be met, for example a fixed field),
-          V(not_found) or V(ambiguous_name).
-      type: str
-      sample: http_error
-    option:
-      description: The option that was refused, when RV(failure.reason=invalid_option).
-      type: str
-      sample: name
-    status:
-      description: The HTTP status of the API's answer, or null when there was none.
-      type: int
-      sample: 402
-    method:
-      description: The HTTP method of the failed request.
-      type: str
-      sample: POST
-    path:
-      description: The API path of the failed request, below O(api_url).
-      type: str
-      sample: /servers/
-    detail:
-      description: The API's own message (C(detail) or C(non_field_errors)), if any.
-      type: str
-      sample: Insufficient balance.
-    field_errors:
-      description: The API's errors per request field, each as one sentence.
-      type: dict
-      sample: {plan_id: 'Invalid pk "999" - object does not exist.'}
+  sample: {reason: http_error, status: 402, method: POST, path: /servers/, detail: Low balance., field_errors: {}}
 """
 
 from ansible_collections.vpsorg.cloud.plugins.module_utils import contract
