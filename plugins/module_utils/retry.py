@@ -47,8 +47,8 @@ def parse_retry_after(value, now=None):
     if when is None:
         return None
     if when.tzinfo is None:
-        when = when.replace(tzinfo=datetime.UTC)
-    now = now or datetime.datetime.now(datetime.UTC)
+        when = when.replace(tzinfo=datetime.timezone.utc)
+    now = now or datetime.datetime.now(datetime.timezone.utc)
     return max(0.0, (when - now).total_seconds())
 
 
