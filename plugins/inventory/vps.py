@@ -96,7 +96,9 @@ options:
     default: 8
 notes:
   - Caching stores the server list as read from the API. Use a persistent cache plugin such as
-    C(ansible.builtin.jsonfile) for the cache to outlive one run; C(--flush-cache) reads the API again.
+    C(ansible.builtin.jsonfile) for the cache to outlive one run. C(ansible-playbook --flush-cache) and
+    the C(refresh_inventory) meta task read the API again and refresh the entry; C(ansible-inventory --flush-cache)
+    does so from ansible-core 2.19 on.
   - The cache entry remembers O(api_url), O(filters), O(fetch_details) and a fingerprint of O(api_token) (never the
     token itself); changing any of them reads the API again.
 seealso:
@@ -146,7 +148,6 @@ groups:
 
 import concurrent.futures
 import hashlib
-import re
 import threading
 
 from ansible.errors import AnsibleError, AnsibleParserError
@@ -163,11 +164,6 @@ BOOLEAN_OPTIONS = ("validate_certs", "fetch_details")
 BOOLEANS = frozenset(str(word).lower() for word in BOOLEANS_TRUE | BOOLEANS_FALSE)
 # Bump when the shape of a cache entry changes, so an old entry is read as a miss.
 CACHE_FORMAT = 1
-# `vps_location`, `vps_plan.name`: expressions that only read a variable, the usual keyed_groups key.
-PLAIN_REFERENCE = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*)\s*$")
-JINJA_LITERALS = frozenset(("true", "false", "none", "True", "False", "None"))
-TEMPLATE_MARKERS = ("{{", "{%", "{#")
-_NOT_PLAIN = object()
 
 
 def api_client_module():
@@ -349,39 +345,6 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
             return list(pool.map(detail, servers))
 
     # -- building the inventory -----------------------------------------------------------
-
-    def _compose(self, template, variables, disable_lookups=...):
-        """Evaluate a constructed expression for one host.
-
-        ansible-core compiles the Jinja expression again for every host, which makes keyed_groups
-        the largest cost of a big inventory. An expression that only reads a variable gets the same
-        value straight from the host's variables; everything else goes to Jinja.
-        """
-        value = self._plain_reference(template, variables)
-        if value is _NOT_PLAIN:
-            return super()._compose(template, variables)
-        return value
-
-    def _plain_reference(self, template, variables):
-        if not isinstance(template, str) or self.get_option("use_extra_vars"):
-            return _NOT_PLAIN
-        match = PLAIN_REFERENCE.match(template)
-        if not match:
-            return _NOT_PLAIN
-        names = match.group(1).split(".")
-        if names[0] in JINJA_LITERALS:
-            return _NOT_PLAIN
-        value = variables
-        for position, name in enumerate(names):
-            # `a.b` on a dict prefers a method of that name in Jinja (`plan.items`): leave those to Jinja.
-            if not isinstance(value, dict) or name not in value or (position and hasattr(dict, name)):
-                return _NOT_PLAIN
-            value = value[name]
-        if value is None or isinstance(value, (bool, int, float)):
-            return value
-        if isinstance(value, str) and not any(marker in value for marker in TEMPLATE_MARKERS):
-            return value
-        return _NOT_PLAIN
 
     def _populate(self, servers):
         prefix = self._conf["hostvars_prefix"]
