@@ -214,7 +214,7 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
                 try:
                     value = self.templar.template(value)
                 except Exception as exc:
-                    reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+                    reason = (str(exc).strip().splitlines() or [exc.__class__.__name__])[0]
                     raise AnsibleParserError(
                         f"vpsorg.cloud.vps: option {option} could not be templated: {reason}"
                     ) from None
