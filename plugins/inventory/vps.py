@@ -109,7 +109,9 @@ options:
     default: 8
 notes:
   - Caching stores the server list as read from the API. Use a persistent cache plugin such as
-    C(ansible.builtin.jsonfile) for the cache to outlive one run; C(--flush-cache) reads the API again.
+    C(ansible.builtin.jsonfile) for the cache to outlive one run. C(ansible-playbook --flush-cache) and
+    the C(refresh_inventory) meta task read the API again and refresh the entry; C(ansible-inventory --flush-cache)
+    does so from ansible-core 2.19 on.
   - The cache entry remembers O(api_url), O(filters), O(fetch_details) and a fingerprint of O(api_token) (never the
     token itself); changing any of them reads the API again.
 seealso:
@@ -166,6 +168,7 @@ import threading
 from ansible.errors import AnsibleError, AnsibleParserError
 from ansible.module_utils.parsing.convert_bool import BOOLEANS_FALSE, BOOLEANS_TRUE
 from ansible.plugins.inventory import BaseInventoryPlugin, Cacheable, Constructable
+from ansible.release import __version__ as ANSIBLE_CORE_VERSION
 from ansible.utils.vars import combine_vars
 from ansible_collections.vpsorg.cloud.plugins.module_utils.connection import (
     connection_problems,
@@ -190,6 +193,8 @@ PLAIN_REFERENCE = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0
 JINJA_LITERALS = frozenset(("true", "false", "none", "True", "False", "None"))
 TEMPLATE_MARKERS = ("{{", "{%", "{#")
 _NOT_PLAIN = object()
+# The shortcut gives core's own results from ansible-core 2.19 on only (see _compose).
+PLAIN_REFERENCE_SHORTCUT = tuple(int(part) for part in ANSIBLE_CORE_VERSION.split(".")[:2]) >= (2, 19)
 
 
 def api_client_module():
@@ -241,7 +246,7 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
                 try:
                     value = self.templar.template(value)
                 except Exception as exc:
-                    reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+                    reason = (str(exc).strip().splitlines() or [exc.__class__.__name__])[0]
                     raise AnsibleParserError(
                         f"vpsorg.cloud.vps: option {option} could not be templated: {reason}"
                     ) from None
@@ -396,10 +401,13 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
         """Evaluate a constructed expression for one host.
 
         ansible-core compiles the Jinja expression again for every host, which makes keyed_groups
-        the largest cost of a big inventory. An expression that only reads a variable gets the same
-        value straight from the host's variables; everything else goes to Jinja.
+        the largest cost of a big inventory. From 2.19 on, an expression that only reads a variable
+        gets the same value straight from the host's variables (tests/integration/
+        test_inventory_constructed.py compares the result with ansible.builtin.constructed on every
+        supported version); before 2.19 core's templating gives other results (strings for numbers,
+        undefined for None), so everything goes to Jinja there.
         """
-        value = self._plain_reference(template, variables)
+        value = self._plain_reference(template, variables) if PLAIN_REFERENCE_SHORTCUT else _NOT_PLAIN
         if value is _NOT_PLAIN:
             return super()._compose(template, variables)
         return value

@@ -9,7 +9,8 @@ import subprocess
 from urllib.parse import parse_qs
 
 import pytest
-from harness import BIN, create_server, run_inventory
+from compat import listed_untrusted, plain, plugin_messages, templated_int
+from harness import BIN, create_server, run_inventory, run_playbook
 from vps_sim.testing import Simulator
 
 LIST_ENDPOINT = "GET /api/v1/servers/"
@@ -17,6 +18,9 @@ DETAIL_ENDPOINT = "GET /api/v1/servers/{id}/"
 PLUGIN = "plugin: vpsorg.cloud.vps\n"
 # ansible-inventory only reports a plugin failure as a warning unless told to fail.
 FAIL_UNPARSED = {"ANSIBLE_INVENTORY_UNPARSED_FAILED": "1"}
+# `ansible-inventory --flush-cache` exists from ansible-core 2.19 on; `ansible-playbook --flush-cache`
+# re-reads every inventory source on every supported version (what docs/inventory.md shows).
+REFRESH_PLAY = "- name: Refresh\n  hosts: localhost\n  gather_facts: false\n  tasks: []\n"
 
 
 def list_requests(sim):
@@ -32,11 +36,6 @@ def query_of(entry):
 
 def hostvars(result):
     return result.inventory["_meta"]["hostvars"]
-
-
-def plain(value):
-    """A string as ansible-inventory prints it, without the marker for untrusted text."""
-    return value["__ansible_unsafe"] if isinstance(value, dict) and "__ansible_unsafe" in value else value
 
 
 def group(result, name):
@@ -107,7 +106,7 @@ def test_hostvars_are_the_documented_interface(clean_sim, tmp_path):
     ):
         assert name in web, f"{name} missing from hostvars"
     # API data is never trusted as a template: ansible-inventory marks its strings unsafe.
-    assert web["vps_hostname"] == {"__ansible_unsafe": "web-1.example.com"}
+    assert web["vps_hostname"] == listed_untrusted("web-1.example.com")
     # The API's list answer does not carry these; they come with fetch_details.
     for name in ("vps_backups_enabled", "vps_ipv6_address", "vps_resource_usage"):
         assert name not in web
@@ -133,7 +132,9 @@ def test_constructed_groups_and_vars(clean_sim, tmp_path):
     plan_groups = [name for name in result.inventory if name.startswith("plan_")]
     assert plan_groups and all(" " not in name for name in plan_groups)
     assert plain(hostvars(result)["db-1"]["ansible_user"]) == "deploy"
-    assert isinstance(hostvars(result)["db-1"]["memory_gb"], int)
+    assert (
+        templated_int(hostvars(result)["db-1"]["memory_gb"]) == hostvars(result)["db-1"]["vps_plan"]["memory"] // 1024
+    )
 
     graph = inventory(tmp_path, config, clean_sim, args=("--graph",))
     assert graph.rc == 0, graph.output
@@ -197,7 +198,7 @@ def test_host_without_address_is_kept_and_explained(clean_sim, tmp_path):
     result = inventory(tmp_path, config, clean_sim)
     assert result.rc == 0, result.output
     fresh = hostvars(result)["fresh"]
-    assert fresh["vps_status"] == {"__ansible_unsafe": "provisioning"}
+    assert fresh["vps_status"] == listed_untrusted("provisioning")
     assert fresh["vps_ip_address"] is None
     assert "ansible_host" not in fresh
     # strict is false: the expression failing on this host does not sink the others
@@ -257,11 +258,7 @@ def test_api_failure_is_one_clear_line(clean_sim, tmp_path, setup, expected):
     result = inventory(tmp_path, "", clean_sim, env=env)
     assert result.rc != 0
     # Retries are reported at -v on their own lines; the failure is the one line that is not one.
-    lines = [
-        line
-        for line in result.output.splitlines()
-        if line.startswith("vpsorg.cloud.vps: ") and "; retrying in " not in line
-    ]
+    lines = [line for line in plugin_messages(result.output, "vpsorg.cloud.vps: ") if "; retrying in " not in line]
     assert lines, result.output
     assert expected in lines[0]
     assert_no_token(result, "not-the-right-token-123")
@@ -276,6 +273,12 @@ def test_unreachable_api_names_the_url(clean_sim, tmp_path):
     result = inventory(tmp_path, config, clean_sim, env=dict(FAIL_UNPARSED, VPS_API_URL=url))
     assert result.rc != 0
     assert f"cannot reach the VPS.org API at {url}" in result.output
+
+
+def refresh(tmp_path, sim, env=None):
+    """`ansible-playbook --flush-cache` over the config inventory() wrote: reads the API, refills the cache."""
+    config = str(tmp_path / "vps.yml")
+    return run_playbook(tmp_path / "refresh", REFRESH_PLAY, sim=sim, env=env, args=("-i", config, "--flush-cache"))
 
 
 def test_cache_answers_while_the_api_is_down(tmp_path):
@@ -293,14 +296,17 @@ def test_cache_answers_while_the_api_is_down(tmp_path):
         assert hostvars(warm) == hostvars(cold)
         assert "from the inventory cache" in warm.output
 
-        flushed = inventory(tmp_path, config, sim, env=FAIL_UNPARSED, args=("--list", "--flush-cache"))
+        flushed = refresh(tmp_path, sim, env={"ANSIBLE_INVENTORY_ANY_UNPARSED_IS_FAILED": "1"})
         assert flushed.rc != 0
         assert "cannot reach the VPS.org API" in flushed.output
 
         # The restarted simulator starts empty (in-memory database): a refresh shows only the new servers.
         sim.start()
         sim.seed(2, name_prefix="later")
-        refreshed = inventory(tmp_path, config, sim, args=("--list", "--flush-cache"))
+        assert refresh(tmp_path, sim).rc == 0
+        before = sim.counters()["total"]
+        refreshed = inventory(tmp_path, config, sim)
         assert refreshed.rc == 0, refreshed.output
         assert sorted(hostvars(refreshed)) == ["later-1", "later-2"]
+        assert sim.counters()["total"] == before, "the refreshed cache should answer"
     assert not any(sim.token in path.read_text() for path in cache_dir.iterdir())
