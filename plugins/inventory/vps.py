@@ -119,12 +119,8 @@ seealso:
 """
 
 EXAMPLES = r"""
-# inventory/vps.yml: every server, token and URL from VPS_API_TOKEN / VPS_API_URL
-plugin: vpsorg.cloud.vps
-
 # inventory/prod.vps.yml: active servers in us-west, grouped by plan and status,
 # the token from an extra var (ansible-inventory -i prod.vps.yml -e vps_token=...)
----
 plugin: vpsorg.cloud.vps
 api_token: "{{ vps_token }}"
 filters:
@@ -140,23 +136,26 @@ groups:
 compose:
   ansible_user: "'root'"
 
+# More inventory files, one YAML document each:
+#
+# inventory/vps.yml: every server, token and URL from VPS_API_TOKEN / VPS_API_URL
+#   plugin: vpsorg.cloud.vps
+#
 # inventory/cached.vps.yml: read the API at most once an hour
----
-plugin: vpsorg.cloud.vps
-api_token: "{{ lookup('ansible.builtin.env', 'MY_VPS_TOKEN') }}"
-cache: true
-cache_plugin: ansible.builtin.jsonfile
-cache_connection: ~/.cache/vpsorg-inventory
-cache_timeout: 3600
-
+#   plugin: vpsorg.cloud.vps
+#   api_token: "{{ lookup('ansible.builtin.env', 'MY_VPS_TOKEN') }}"
+#   cache: true
+#   cache_plugin: ansible.builtin.jsonfile
+#   cache_connection: ~/.cache/vpsorg-inventory
+#   cache_timeout: 3600
+#
 # inventory/details.vps.yml: detail fields, hosts named by FQDN, IPv6 addresses
----
-plugin: vpsorg.cloud.vps
-fetch_details: true
-inventory_hostname: hostname
-ansible_host_source: ipv6_address
-groups:
-  backed_up: vps_backups_enabled
+#   plugin: vpsorg.cloud.vps
+#   fetch_details: true
+#   inventory_hostname: hostname
+#   ansible_host_source: ipv6_address
+#   groups:
+#     backed_up: vps_backups_enabled
 """
 
 import concurrent.futures
