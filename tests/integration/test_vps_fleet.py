@@ -118,7 +118,7 @@ def test_check_and_diff_predict_each_entry_and_send_nothing(clean_sim, tmp_path)
         {"name": "web-01", "hostname": "new.example.com", "power": "stopped"},
         {"name": "old-01", "state": "absent"},
     ]
-    result = run_fleet(tmp_path, clean_sim, fleet, check=True, diff=True)
+    result = run_fleet(tmp_path, clean_sim, fleet, args=("--check", "--diff"))
     assert result.rc == 0, result.output
     task = result.task("Fleet")
     assert task["status"] == "changed"
