@@ -36,8 +36,8 @@ IMPORTER_STAMP := $(IMPORTER_VENV)/.installed
 # Order matters: cheap static gates first so a broken change fails fast. docs-current comes last:
 # a page measured before a code change is regenerated once the change is done, and every other
 # gate should have run by then.
-GATES := ruff python-floor ansible-lint sanity units sim-test integration compat eda molecule galaxy docs-lint \
-	changelog-lint ee-check docs-current
+GATES := ruff python-floor ansible-lint sanity compat-sanity units sim-test integration compat eda molecule galaxy \
+	docs-lint changelog-lint ee-check docs-current
 
 # all_skipped_fails (tests/pytest_plugins): a run whose every collected test skipped fails too.
 PYTEST := PYTHONPATH=$(CURDIR)/tests/pytest_plugins $(BIN)/python -m pytest -p no:cacheprovider -p all_skipped_fails
