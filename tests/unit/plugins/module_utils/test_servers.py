@@ -136,5 +136,5 @@ def test_a_delete_answered_404_is_done():
 
 def test_a_wrong_shaped_server_is_not_the_api():
     resource = Scripted([{"id": "x"}], {})
-    with pytest.raises(NotTheApiError, match="does not look like the VPS.org API"):
+    with pytest.raises(NotTheApiError, match=r"does not look like the VPS\.org API"):
         resource.update_server(1, {"hostname": "h"})
