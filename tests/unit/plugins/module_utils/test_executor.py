@@ -37,6 +37,7 @@ def test_a_429_with_retry_after_pauses_every_worker_of_the_pool():
     sleeps = SleepRecorder()
     client = VpsClient(API, "tok-123", retries=3, sleep=sleeps, clock=time.monotonic)
     throttled = threading.Event()
+    second_started = threading.Event()
     served = {"first": True}
 
     def answer(request):
@@ -51,6 +52,11 @@ def test_a_429_with_retry_after_pauses_every_worker_of_the_pool():
         def run(worker):
             mine = sleeps.by_thread.setdefault(threading.get_ident(), [])
             before = len(mine)
+            if server_id == 1:
+                # Job 2 runs on another thread before job 1 is throttled: the pool really is concurrent.
+                assert second_started.wait(10)
+            elif server_id == 2:
+                second_started.set()
             worker.get_server(server_id)
             if server_id == 1:
                 throttled.set()  # the 429 was answered and the pause is on the shared gate
