@@ -29,7 +29,7 @@ import yaml
 REPO = Path(__file__).resolve().parents[1]
 COLLECTION = Path("ansible_collections/vpsorg/cloud")
 MUTATED = ("plugins/module_utils", "plugins/modules")
-COPIED = ("plugins", "tests/unit", "tests/integration/harness.py", "galaxy.yml", "meta")
+COPIED = ("plugins", "tests/unit", "tests/integration/harness.py", "tests/integration/compat.py", "extensions", "galaxy.yml", "meta")
 TARGET = 0.85
 # mutmut's exit codes per mutant: 1 and 3 are kills (a test failed), 0 survived, 33/5 means no
 # test reached the mutated function, the rest are timeouts and the like (counted as survivors).
@@ -41,7 +41,7 @@ PYPROJECT = """\
 [tool.mutmut]
 source_paths = ["{collection}/plugins"]
 only_mutate = [{only}]
-also_copy = ["{collection}/tests", "{collection}/galaxy.yml", "{collection}/meta", "conftest.py"]
+also_copy = ["{collection}/tests", "{collection}/extensions", "{collection}/galaxy.yml", "{collection}/meta", "conftest.py"]
 pytest_add_cli_args_test_selection = ["{collection}/tests/unit"]
 pytest_add_cli_args = ["-p", "no:cacheprovider", "-q"]
 use_git_change_detection = false

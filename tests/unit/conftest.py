@@ -6,10 +6,12 @@ import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve()
+# Unit tests share the integration tests' version normalisation (compat.py).
+sys.path.insert(0, str(HERE.parents[1] / "integration"))
 
-# Under ansible-test the tree already sits in ansible_collections/vpsorg/cloud.
+# Under ansible-test (and in the mutation copy) the tree already sits in
+# ansible_collections/vpsorg/cloud.
 if not any(parent.name == "ansible_collections" for parent in HERE.parents):
-    sys.path.insert(0, str(HERE.parents[1] / "integration"))
     from harness import ensure_collection_link
 
     root = str(ensure_collection_link())

@@ -5,7 +5,9 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import runpy
+import importlib.machinery
+import importlib.util
+import sys
 from pathlib import Path
 
 import pytest
@@ -20,8 +22,14 @@ ENV = {"VPS_API_TOKEN": TOKEN}
 
 @pytest.fixture(scope="module")
 def source():
-    # ansible-rulebook loads event sources the same way: by path, with runpy.
-    return runpy.run_path(str(SOURCE))
+    # ansible-rulebook loads event sources by path, as a file of code, not from a package; so
+    # here. (runpy.run_path would let an import path hook claim the path: Ansible's collection
+    # finder does for paths below ansible_collections/, as in the mutation copy.)
+    loader = importlib.machinery.SourceFileLoader("vps_server_events", str(SOURCE))
+    module = importlib.util.module_from_spec(importlib.util.spec_from_loader(loader.name, loader))
+    sys.modules[loader.name] = module
+    loader.exec_module(module)
+    return vars(module)
 
 
 @pytest.fixture
