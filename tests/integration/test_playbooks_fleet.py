@@ -62,6 +62,19 @@ def test_example_fleet_provision_power_and_teardown(clean_sim, tmp_path):
     assert statuses(clean_sim) == {"bystander": "active"}
 
 
+def test_provision_without_showing_visits_no_server(clean_sim, tmp_path):
+    fleet = yaml.safe_load(EXAMPLE_FLEET.read_text())
+    present = [s["name"] for s in fleet["vps_servers"] if s.get("state", "present") == "present"]
+
+    quiet = run(tmp_path / "quiet", "vpsorg.cloud.provision", clean_sim, extra_vars={"vps_show_fleet": False})
+
+    assert quiet.rc == 0, quiet.output
+    assert {"web-01", "db-01"} <= set(statuses(clean_sim))
+    # The second play matched no host: no server was visited only to be skipped.
+    assert not set(present) & set(quiet.recap), quiet.output
+    assert "Show where each server is" not in quiet.output
+
+
 def test_power_names_unknown_servers_and_powers_the_rest(clean_sim, tmp_path):
     create_server(clean_sim, "known")
     result = run(
