@@ -26,15 +26,20 @@ Answer = namedtuple("Answer", "body from_api content_type snippet")
 
 
 def _depth(value):
-    """How deeply lists and objects nest in a decoded JSON value (without recursion)."""
-    deepest, stack = 0, [(value, 1)]
-    while stack:
-        item, level = stack.pop()
-        if isinstance(item, (list, dict)):
-            deepest = max(deepest, level)
-            if level <= MAX_DEPTH:
-                stack.extend((child, level + 1) for child in (item.values() if isinstance(item, dict) else item))
-    return deepest
+    """How deeply lists and objects nest in a decoded JSON value, counted up to MAX_DEPTH + 1.
+
+    Level by level and only through containers: a page of a hundred servers is walked in well
+    under a millisecond, which matters when ten thousand servers are listed.
+    """
+    level, current = 0, [value] if isinstance(value, (list, dict)) else []
+    while current and level <= MAX_DEPTH:
+        level += 1
+        nested = []
+        for item in current:
+            children = item.values() if isinstance(item, dict) else item
+            nested.extend(child for child in children if isinstance(child, (list, dict)))
+        current = nested
+    return level
 
 
 def read(response, scrub=str):

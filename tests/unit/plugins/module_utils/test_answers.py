@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 import requests
 from ansible_collections.vpsorg.cloud.plugins.module_utils import answers
 
@@ -82,3 +84,32 @@ def test_scrub_body_reaches_nested_strings_and_keys():
         "***": ["x ***"],
         "n": 1,
     }
+
+
+def nesting(value):
+    """Reference: the nesting depth of lists and objects, by plain recursion."""
+    if isinstance(value, dict):
+        return 1 + max((nesting(child) for child in value.values()), default=0)
+    if isinstance(value, list):
+        return 1 + max((nesting(child) for child in value), default=0)
+    return 0
+
+
+JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=3),
+    lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=2), children, max_size=4),
+    max_leaves=40,
+)
+
+
+@given(JSON_VALUES)
+def test_depth_counts_nesting_like_plain_recursion(value):
+    assert answers._depth(value) == min(nesting(value), answers.MAX_DEPTH + 1)
+
+
+@pytest.mark.parametrize("levels", [answers.MAX_DEPTH - 1, answers.MAX_DEPTH, answers.MAX_DEPTH + 1, 5000])
+def test_answers_nested_deeper_than_the_api_nests_are_not_the_api(levels):
+    answer = answers.read(response(200, '{"a": ' * levels + "1" + "}" * levels))
+    assert answer.from_api is (levels <= answers.MAX_DEPTH)
+    if answer.from_api:
+        assert answers._depth(answer.body) == levels
