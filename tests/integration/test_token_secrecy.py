@@ -11,7 +11,7 @@ API's message with the token masked.
 from __future__ import annotations
 
 import pytest
-from harness import leaked_secrets, play, run_inventory, run_playbook, secrets_of
+from harness import create_server, leaked_secrets, play, run_inventory, run_playbook, secrets_of
 
 # What the echo mode's text looks like once the token in it has been masked.
 MASKED_ECHO = "request had Authorization: Bearer ********"
@@ -95,3 +95,32 @@ def test_echoed_token_is_masked_in_a_role_failure(echo_sim, tmp_path, token_as):
     assert MASKED_ECHO in result.output, result.output
     assert "echo-2" in result.output
     assert [s["name"] for s in echo_sim.servers()] == ["echo-1"]
+
+
+def test_a_listed_server_holding_the_token_is_shown_masked(clean_sim, tmp_path):
+    # The listing itself carries the token here (a server named after it): the module result must
+    # show it masked, like any value that holds a no_log value, and the run must not print it.
+    create_server(clean_sim, f"db-{clean_sim.token}")
+    create_server(clean_sim, "plain")
+    tasks = """
+    - name: List
+      vpsorg.cloud.vps_server_info:
+"""
+    result = run_playbook(tmp_path, play(tasks), sim=clean_sim)
+    assert result.rc == 0, result.output
+    names = sorted(server["name"] for server in result.task("List")["result"]["servers"])
+    assert names == ["db-********", "plain"]
+
+
+def test_a_listing_without_the_token_still_masks_the_token_argument(clean_sim, tmp_path):
+    create_server(clean_sim, "plain")
+    tasks = """
+    - name: List
+      vpsorg.cloud.vps_server_info:
+        api_token: "  {token}  "
+""".replace("{token}", clean_sim.token)
+    result = run_playbook(tmp_path, play(tasks), sim=clean_sim, verbosity=4)
+    assert result.rc == 0, result.output
+    listed = result.task("List")["result"]
+    assert [server["name"] for server in listed["servers"]] == ["plain"]
+    assert listed["invocation"]["module_args"]["api_token"] == "VALUE_SPECIFIED_IN_NO_LOG_PARAMETER"
