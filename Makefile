@@ -253,8 +253,11 @@ faults: venv
 
 # Mutation testing (mutmut) of plugins/module_utils and plugins/modules against tests/unit, in a
 # copy of the tree under $(CACHE)/mutation; writes docs/mutation.md. Not a gate (it takes long).
+# `make mutation ONLY="plugins/module_utils/retry.py ..."` mutates those files only and writes
+# $(CACHE)/mutation-only.md instead of the page.
 mutation: venv
-	$(BIN)/python scripts/mutation.py --work $(CACHE)/mutation --out docs/mutation.md \
+	$(BIN)/python scripts/mutation.py --work $(CACHE)/mutation \
+		--out $(if $(ONLY),$(CACHE)/mutation-only.md --only $(ONLY),docs/mutation.md) \
 		--equivalent tests/mutation/equivalent.yml
 
 clean:

@@ -77,11 +77,18 @@ def prepare(work: Path) -> None:
     (work / "conftest.py").write_text(CONFTEST)
 
 
-def run_mutmut(work: Path, children: int) -> None:
+def mutant_glob(file: str) -> str:
+    """mutmut's name pattern for every mutant of one source file (repo-relative path)."""
+    module = (COLLECTION / file).with_suffix("").as_posix().replace("/", ".")
+    return f"{module}.*"
+
+
+def run_mutmut(work: Path, children: int, only: list[str]) -> None:
     env = dict(os.environ, PYTHONDONTWRITEBYTECODE="1")
     env.pop("PYTHONPATH", None)
     mutmut = [sys.executable, "-m", "mutmut"]
-    subprocess.run([*mutmut, "run", "--max-children", str(children)], cwd=work, env=env, check=True)
+    names = [mutant_glob(file) for file in only]
+    subprocess.run([*mutmut, "run", "--max-children", str(children), *names], cwd=work, env=env, check=True)
 
 
 def verdicts(work: Path) -> dict[str, dict[str, int | None]]:
@@ -187,14 +194,22 @@ def main() -> int:
     parser.add_argument("--equivalent", type=Path, required=True, help="reviewed list of equivalent mutants (YAML)")
     parser.add_argument("--children", type=int, default=2, help="parallel mutmut workers (default 2)")
     parser.add_argument("--report-only", action="store_true", help="render the page from an earlier run in --work")
+    parser.add_argument(
+        "--only", nargs="+", metavar="FILE", default=[], help="mutate only these files (e.g. plugins/module_utils/retry.py)"
+    )
     args = parser.parse_args()
+    unknown = [file for file in args.only if not file.startswith(MUTATED) or not (REPO / file).is_file()]
+    if unknown:
+        parser.error(f"--only takes files below {' or '.join(MUTATED)}; not such a file: {', '.join(unknown)}")
 
     if not args.report_only:
         prepare(args.work)
-        run_mutmut(args.work, args.children)
+        run_mutmut(args.work, args.children, args.only)
     reviewed = load_equivalent(args.equivalent)
     rows, equivalents, survivors = [], [], []
     for file, codes in verdicts(args.work).items():
+        if args.only and file not in args.only:
+            continue
         functions = function_sources(args.work / "mutants" / COLLECTION / file)
         counts = Counter()
         for name, code in codes.items():
