@@ -134,16 +134,24 @@ async def seed(request: Request, state: SimState) -> Response:
     return answer({"created": count, "ids": [first, last]}, 201)
 
 
+def _any_server(request: Request, state: SimState) -> tuple[dict, dict, float] | None:
+    """The server named in the path, of any account (row, resolved now, now); call under the lock."""
+    raw = request.path_params["server_id"]
+    row = state.storage.get_server(int(raw), None) if raw.isdigit() and len(raw) < 19 else None
+    if row is None:
+        return None
+    now = state.clock()
+    return row, lifecycle.resolve(row, now), now
+
+
 @admin
 async def suspension(request: Request, state: SimState) -> Response:
-    raw = request.path_params["server_id"]
     storage = state.storage
     with storage.lock:
-        row = storage.get_server(int(raw), None) if raw.isdigit() and len(raw) < 19 else None
-        if row is None:
+        found = _any_server(request, state)
+        if found is None:
             return detail("Not found.", 404)
-        now = state.clock()
-        server = lifecycle.resolve(row, now)
+        row, server, now = found
         if request.url.path.endswith("/unsuspend"):
             if server["status"] != "suspended":
                 return detail("Server is not suspended.", 400)
@@ -171,14 +179,12 @@ async def settle(request: Request, state: SimState) -> Response:
     With a long transition delay a test holds a server in its transitional status for as long as it
     needs (to see that a client waits it out) and then lets it settle at a moment of its choosing.
     """
-    raw = request.path_params["server_id"]
     storage = state.storage
     with storage.lock:
-        row = storage.get_server(int(raw), None) if raw.isdigit() and len(raw) < 19 else None
-        if row is None:
+        found = _any_server(request, state)
+        if found is None:
             return detail("Not found.", 404)
-        now = state.clock()
-        server = lifecycle.resolve(row, now)
+        _row, server, now = found
         if server["transition_until"] is not None:
             storage.save_server(server, {"transition_until": now, "updated_at": now})
         saved = storage.get_server(server["id"], None)
