@@ -28,6 +28,9 @@ A scenario whose test failed is shown as FAILED with what it measured before fai
 - R1: 30 % of public API requests are configured to fail, 10 % each with 429 (`Retry-After: 1`),
   502 and 503, plus 0.3 s latency spikes on 5 %; the playbooks set `api_retries: 10`. Draws are
   random (seeded), so the measured error rate of a run is near, not at, 30 %.
+- The error rate is shown only where the error faults are the simulator's answers to its own
+  requests; for hostile inputs (H), a foreign server at api_url (W) and TLS set-ups (E) the
+  column shows "-" and the error faults count the refused inputs or failed connections.
 - R2/R3: the simulator commits the request, then closes the connection without answering.
 - R4: the tasks must fail; the column counts failures other than that one, and the test also
   checks the message names the URL and the cause and that the run ends within its time bound.
@@ -65,7 +68,10 @@ def failing(row: dict) -> bool:
 def cells(row: dict) -> list[str]:
     if any(key not in row for key in MEASURED):
         return [row["scenario"], "FAILED (not measured)", *[""] * (len(COLUMNS) - 2)]
-    rate = f"{100 * row['error_faults'] / row['requests']:.1f} %" if row["requests"] else "no requests"
+    if not row.get("rate_applies", True):
+        rate = "-"
+    else:
+        rate = f"{100 * row['error_faults'] / row['requests']:.1f} %" if row["requests"] else "no requests"
     return [
         row["scenario"],
         "FAILED" if failing(row) else "passed",

@@ -49,16 +49,33 @@ class FaultRows:
             duplicates(sim),
             expected_failures=expected_failures,
             latency_spikes=latency,
+            rate_applies=error_faults is None,
         )
 
-    def add(self, scenario, sim, results, error_faults, duplicates_found, *, expected_failures=0, latency_spikes=0):
-        """A row whose faults and duplicates the test counted itself (a static server, one task's slice)."""
+    def add(
+        self,
+        scenario,
+        sim,
+        results,
+        error_faults,
+        duplicates_found,
+        *,
+        expected_failures=0,
+        latency_spikes=0,
+        rate_applies=False,
+    ):
+        """A row whose faults and duplicates the test counted itself (a static server, one task's slice).
+
+        An error rate is only shown where the faults are the simulator's answers to its own
+        requests; hostile inputs or a foreign server at api_url are not a share of requests.
+        """
         row = {
             "scenario": scenario,
             "runs": len(results),
             "requests": sim.counters()["total"],
             "error_faults": error_faults,
             "latency_spikes": latency_spikes,
+            "rate_applies": rate_applies,
             "failed_tasks": sum(failed_tasks(result) for result in results) - expected_failures,
             "duplicates": duplicates_found,
             "token_occurrences": sum(len(leaked_secrets(result, secrets_of(sim, {}))) for result in results),

@@ -95,6 +95,7 @@ def test_every_change_whose_answer_is_lost_is_settled(clean_sim, tmp_path, retri
             [Result(result.rc, result.stdout, result.stderr, [t for t in result.tasks if t["task"] == task])],
             1,
             duplicates(clean_sim),
+            rate_applies=True,
         )
     assert result.rc == 0, result.output
     assert failed_tasks(result) == 0
