@@ -258,7 +258,7 @@ faults: venv
 mutation: venv
 	$(BIN)/python scripts/mutation.py --work $(CACHE)/mutation \
 		--out $(if $(ONLY),$(CACHE)/mutation-only.md --only $(ONLY),docs/mutation.md) \
-		--equivalent tests/mutation/equivalent.yml
+		--equivalent tests/mutation
 
 clean:
 	rm -rf $(CACHE) tests/output .ansible

@@ -9,7 +9,7 @@ Writes docs/mutation.md: per file, mutants, killed, survived (with the ones revi
 set apart, from the reviewed list) and the kill ratio of the non-equivalent ones against the 85 %
 target. The last line is ``N killed of M mutants``.
 
-    mutation.py --work DIR --out docs/mutation.md --equivalent tests/mutation/equivalent.yml
+    mutation.py --work DIR --out docs/mutation.md --equivalent tests/mutation [--only FILE ...]
 """
 
 from __future__ import annotations
@@ -29,7 +29,15 @@ import yaml
 REPO = Path(__file__).resolve().parents[1]
 COLLECTION = Path("ansible_collections/vpsorg/cloud")
 MUTATED = ("plugins/module_utils", "plugins/modules")
-COPIED = ("plugins", "tests/unit", "tests/integration/harness.py", "tests/integration/compat.py", "extensions", "galaxy.yml", "meta")
+COPIED = (
+    "plugins",
+    "tests/unit",
+    "tests/integration/harness.py",
+    "tests/integration/compat.py",
+    "extensions",
+    "galaxy.yml",
+    "meta",
+)
 TARGET = 0.85
 # mutmut's exit codes per mutant: 1 and 3 are kills (a test failed), 0 survived, 33/5 means no
 # test reached the mutated function, the rest are timeouts and the like (counted as survivors).
@@ -41,7 +49,9 @@ PYPROJECT = """\
 [tool.mutmut]
 source_paths = ["{collection}/plugins"]
 only_mutate = [{only}]
-also_copy = ["{collection}/tests", "{collection}/extensions", "{collection}/galaxy.yml", "{collection}/meta", "conftest.py"]
+also_copy = [
+    "{collection}/tests", "{collection}/extensions", "{collection}/galaxy.yml", "{collection}/meta", "conftest.py",
+]
 pytest_add_cli_args_test_selection = ["{collection}/tests/unit"]
 pytest_add_cli_args = ["-p", "no:cacheprovider", "-q"]
 use_git_change_detection = false
@@ -84,7 +94,8 @@ def mutant_glob(file: str) -> str:
 
 
 def run_mutmut(work: Path, children: int, only: list[str]) -> None:
-    env = dict(os.environ, PYTHONDONTWRITEBYTECODE="1")
+    # The suite runs once per mutant: property tests use a smaller example budget (tests/unit/plugins/conftest.py).
+    env = dict(os.environ, PYTHONDONTWRITEBYTECODE="1", VPSORG_HYPOTHESIS_PROFILE="vpsorg-mutation")
     env.pop("PYTHONPATH", None)
     mutmut = [sys.executable, "-m", "mutmut"]
     names = [mutant_glob(file) for file in only]
@@ -123,14 +134,21 @@ def changed_lines(name: str, functions: dict[str, list[str]]) -> list[str]:
 
 
 def load_equivalent(path: Path) -> list[dict]:
-    data = yaml.safe_load(path.read_text()) if path.exists() else None
-    return list((data or {}).get("equivalent") or [])
+    """The reviewed equivalent mutants: one YAML file, or every *.yml file of a directory."""
+    files = sorted(path.glob("*.yml")) if path.is_dir() else [path] if path.exists() else []
+    reviewed = []
+    for file in files:
+        data = yaml.safe_load(file.read_text())
+        reviewed += list((data or {}).get("equivalent") or [])
+    return reviewed
 
 
-def is_equivalent(name: str, lines: list[str], reviewed: list[dict]) -> dict | None:
-    """The review entry for this mutant when its name and its mutated line both still match."""
+def is_equivalent(file: str, name: str, lines: list[str], reviewed: list[dict]) -> dict | None:
+    """The review entry for this mutant when its file (if named), name and mutated line all still match."""
     short = name.split(".")[-1]
     for entry in reviewed:
+        if entry.get("file", file) != file:
+            continue
         if entry["mutant"] == short and entry["line"].strip() in lines:
             return entry
     return None
@@ -145,7 +163,7 @@ def render(rows: list[dict], equivalents: list[tuple[str, str, dict]], survivors
         "`make mutation` (scripts/mutation.py) runs mutmut over `plugins/module_utils/` and `plugins/modules/`",
         "against the unit tests (`tests/unit`) and writes this page. A mutant is killed when a unit test fails",
         "with it; timeouts and mutants no test reaches count as survivors. Survivors reviewed as equivalent",
-        "(no test could tell them apart from the original) are listed in `tests/mutation/equivalent.yml` with",
+        "(no test could tell them apart from the original) are listed in `tests/mutation/*.yml` with",
         f"the reason, and left out of the ratio. Target: at least {TARGET:.0%} of the non-equivalent mutants",
         "killed in every file.",
         "",
@@ -191,11 +209,13 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--work", type=Path, required=True, help="work directory (removed and rebuilt)")
     parser.add_argument("--out", type=Path, required=True, help="markdown page to write")
-    parser.add_argument("--equivalent", type=Path, required=True, help="reviewed list of equivalent mutants (YAML)")
+    parser.add_argument(
+        "--equivalent", type=Path, required=True, help="reviewed equivalent mutants (YAML file or directory)"
+    )
     parser.add_argument("--children", type=int, default=2, help="parallel mutmut workers (default 2)")
     parser.add_argument("--report-only", action="store_true", help="render the page from an earlier run in --work")
     parser.add_argument(
-        "--only", nargs="+", metavar="FILE", default=[], help="mutate only these files (e.g. plugins/module_utils/retry.py)"
+        "--only", nargs="+", metavar="FILE", default=[], help="mutate only these files (plugins/.../x.py)"
     )
     args = parser.parse_args()
     unknown = [file for file in args.only if not file.startswith(MUTATED) or not (REPO / file).is_file()]
@@ -218,7 +238,7 @@ def main() -> int:
                 continue
             status = "no tests" if code in NO_TESTS else "timeout" if code in TIMEOUT else "survived"
             lines = changed_lines(name, functions)
-            entry = is_equivalent(name, lines, reviewed) if status == "survived" else None
+            entry = is_equivalent(file, name, lines, reviewed) if status == "survived" else None
             if entry is not None:
                 counts["equivalent"] += 1
                 equivalents.append((file, name, entry))

@@ -3,10 +3,13 @@
 A property test that found a defect once must find it again in CI, and a slow shared machine
 must not turn a correct run into a failure, so examples come from a fixed seed, no example has
 a time limit and no example database is written into the checkout; `max_examples` keeps the
-whole property suite well under a minute.
+whole property suite well under a minute. Mutation testing runs the suite once per mutant, so
+`make mutation` chooses a smaller example budget (VPSORG_HYPOTHESIS_PROFILE=vpsorg-mutation).
 """
 
 from __future__ import annotations
+
+import os
 
 from hypothesis import HealthCheck, settings
 
@@ -19,4 +22,5 @@ settings.register_profile(
     print_blob=True,
     suppress_health_check=[HealthCheck.too_slow],
 )
-settings.load_profile("vpsorg-ci")
+settings.register_profile("vpsorg-mutation", parent=settings.get_profile("vpsorg-ci"), max_examples=25)
+settings.load_profile(os.environ.get("VPSORG_HYPOTHESIS_PROFILE", "vpsorg-ci"))
