@@ -9,7 +9,7 @@ Private to this collection (see README "Stability"): names here may change in an
 from __future__ import annotations
 
 from ansible.module_utils.basic import AnsibleModule, env_fallback, missing_required_lib
-from ansible_collections.vpsorg.cloud.plugins.module_utils import contract, result_masking
+from ansible_collections.vpsorg.cloud.plugins.module_utils import contract
 from ansible_collections.vpsorg.cloud.plugins.module_utils.client import (
     HAS_REQUESTS,
     REQUESTS_IMPORT_ERROR,
@@ -187,7 +187,7 @@ class VpsModule:
             self.fail(str(exc), exc.failure())
         if self.progress:
             self.result["progress"] = self.progress
-        result_masking.exit_json(self.module, self.documented(self.result))
+        self.module.exit_json(**self.documented(self.result))
 
     @staticmethod
     def documented(result):
