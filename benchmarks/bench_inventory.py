@@ -3,7 +3,9 @@ vps_server_info listing a large account with concurrent page reads against one p
 
 For each account size N and each injected latency (the simulator's latency fault on every API
 request: 0 and 100 ms, a realistic round trip to a hosted API), three inventories are listed in
-turn, each several times (median reported), so machine noise hits them alike:
+turn, each several times, so machine noise hits them alike. Every ratio is the median of the
+ratios of each repetition (floor, warm and cold run back to back), which cancels slow drifts of
+the machine's load; smaller accounts, where one second of noise is a large share, get more runs:
 
 - floor: a script inventory that prints the very JSON the plugin produced (`ansible-inventory`
   still builds and prints the same hosts, groups and vars; it reads no API and parses no YAML);
@@ -50,6 +52,8 @@ WARM_TARGET = 1.05
 INFO_SERVERS = 10000
 INFO_LATENCY = 0.1
 INFO_TARGET = 0.35
+# Runs per figure below the largest size (a 4-second run is cheap, and noisy in proportion).
+SMALL_RUNS = 7
 # The simulator's (and DRF's usual) cap; the plugin's default page_size matches it.
 PAGE_SIZE = 100
 UNSAFE = "__ansible_unsafe"
@@ -146,6 +150,15 @@ def set_latency(sim: Simulator, seconds: float) -> None:
         sim.add_fault(kind="latency", seconds=seconds, path="^/api/v1/")
 
 
+def paired(measured: list[float], baseline: list[float]) -> float:
+    """The median of the per-repetition ratios (runs of one repetition happen back to back)."""
+    return statistics.median(m / b for m, b in zip(measured, baseline, strict=True))
+
+
+def runs_for(n: int, runs: int) -> int:
+    return runs if n >= max(SIZES) else max(runs, SMALL_RUNS)
+
+
 def measure(sim: Simulator, n: int, runs: int, page_size: int, workdir: Path) -> list[dict]:
     """One row per latency. Each repetition runs the floor, the warm plugin and the cold plugin at
     every latency in turn, so machine noise hits them alike. A warm run sends no request, so
@@ -185,6 +198,9 @@ def measure(sim: Simulator, n: int, runs: int, page_size: int, workdir: Path) ->
             "floor": statistics.median(times["floor"]),
             "cold": statistics.median(times[latency]),
             "warm": statistics.median(times["warm"]),
+            "cold_ratio": paired(times[latency], times["floor"]),
+            "warm_ratio": paired(times["warm"], times["floor"]),
+            "warm_to_cold": paired(times["warm"], times[latency]),
             "runs": runs,
             "requests": max(requests[latency]),
             "warm_requests": max(requests["warm"]),
@@ -219,6 +235,10 @@ def measure_info(sim: Simulator, n: int, latency: float, runs: int, workdir: Pat
     info = {"n": n, "latency_ms": round(latency * 1000), "runs": runs} | {
         label: statistics.median(values) for label, values in times.items()
     }
+    # Per repetition: task time (playbook - start-up) with concurrent pages over pages one after another.
+    info["ratio"] = statistics.median(
+        (c - s) / (q - s) for c, q, s in zip(times["concurrent"], times["sequential"], times["start-up"], strict=True)
+    )
     print(json.dumps(info), file=sys.stderr, flush=True)
     return info
 
@@ -236,18 +256,23 @@ def inventory_rows(results: list[dict], targets: list[dict]) -> list[list]:
     rows = []
     for r in results:
         where = f"{r['n']} servers at {r['latency_ms']} ms"
-        cold_ratio, warm_ratio = r["cold"] / r["floor"], r["warm"] / r["floor"]
+        cold_ratio, warm_ratio = r["cold_ratio"], r["warm_ratio"]
         target = COLD_TARGETS.get((r["n"], r["latency_ms"] / 1000))
         cold_cell = f"{cold_ratio:.2f}x"
         if target is not None:
             met = check(targets, f"cold <= {target}x the floor, {where}", f"{cold_ratio:.2f}x", cold_ratio <= target)
             cold_cell += f" (<= {target}x {mark(met)})"
-        warm_ok = check(
-            targets,
-            f"warm <= {WARM_TARGET}x the floor and <= cold, {where}",
-            f"{warm_ratio:.2f}x (cold {cold_ratio:.2f}x)",
-            warm_ratio <= WARM_TARGET and r["warm"] <= r["cold"],
-        )
+        warm_cell = f"{warm_ratio:.2f}x"
+        # The warm target is set for the sizes measured by default; --quick's 100 servers show the
+        # start-up of any plugin next to a script's JSON, and carry no target.
+        if r["n"] in SIZES:
+            warm_ok = check(
+                targets,
+                f"warm <= {WARM_TARGET}x the floor and <= cold, {where}",
+                f"{warm_ratio:.2f}x (cold {cold_ratio:.2f}x, warm / cold {r['warm_to_cold']:.2f}x)",
+                warm_ratio <= WARM_TARGET and r["warm_to_cold"] <= 1.0,
+            )
+            warm_cell += f" (<= {WARM_TARGET}x, <= cold {mark(warm_ok)})"
         requests_ok = check(
             targets,
             f"{r['expected_requests']} cold and 0 warm requests, {where}",
@@ -262,9 +287,11 @@ def inventory_rows(results: list[dict], targets: list[dict]) -> list[list]:
                 round(r["cold"], 3),
                 round(r["warm"], 3),
                 cold_cell,
-                f"{warm_ratio:.2f}x (<= {WARM_TARGET}x, <= cold {mark(warm_ok)})",
+                warm_cell,
+                f"{r['warm_to_cold']:.2f}x",
                 f"{r['requests']} (= {r['expected_requests']} {mark(requests_ok)})",
                 r["warm_requests"],
+                r["runs"],
             ]
         )
     return rows
@@ -280,19 +307,21 @@ def report(results: list[dict], info: dict | None, page_size: int, command: str)
         "plugin warm s",
         "cold / floor",
         "warm / floor",
+        "warm / cold",
         "requests cold (target)",
         "requests warm",
+        "runs",
     ]
-    runs = results[0]["runs"] if results else 0
     tables = [
         {
-            "title": f"ansible-inventory --list wall time, median of {runs} runs (page_size {page_size})",
+            "title": f"ansible-inventory --list wall time: medians of the runs, ratios as medians of per-run ratios "
+            f"(page_size {page_size})",
             "columns": columns,
             "rows": inventory_rows(results, targets),
         }
     ]
     if info:
-        ratio = (info["concurrent"] - info["start-up"]) / (info["sequential"] - info["start-up"])
+        ratio = info["ratio"]
         # The target is set for 10,000 servers (100 pages); --quick lists too few pages for it.
         if info["n"] >= INFO_SERVERS:
             check(
@@ -301,7 +330,7 @@ def report(results: list[dict], info: dict | None, page_size: int, command: str)
         tables.append(
             {
                 "title": f"vps_server_info listing {info['n']} servers at {info['latency_ms']} ms per request, "
-                f"median of {info['runs']} runs (playbook wall time; task = playbook - start-up)",
+                f"median of {info['runs']} runs (playbook wall time; task = playbook - start-up; ratio per run)",
                 "columns": [
                     "servers",
                     "latency ms",
@@ -384,7 +413,7 @@ def main() -> int:
             sim.seed(n)
             workdir = Path(tmp) / str(n)
             workdir.mkdir()
-            results += measure(sim, n, args.runs, args.page_size, workdir)
+            results += measure(sim, n, args.runs if args.quick else runs_for(n, args.runs), args.page_size, workdir)
         info_n = max(sizes) if args.quick else INFO_SERVERS
         sim.reset()
         sim.seed(info_n)
