@@ -34,6 +34,8 @@ class FakeClient:
         self.next_id = 100
         # method name -> VpsApiError to raise when it is called
         self.fail = fail or {}
+        # (method, server id, timeout, label) of every wait, to check what a module waits for and how long
+        self.waits = []
 
     def _call(self, name, *args):
         self.calls.append((name, *args))
@@ -84,6 +86,7 @@ class FakeClient:
 
     def wait_for_status(self, server_id, targets, timeout, label=None):
         self._call("wait_for_status", server_id, sorted(targets))
+        self.waits.append(("wait_for_status", server_id, timeout, label))
         server = self.servers[server_id]
         if server["status"] not in targets:
             server["status"] = sorted(targets)[0]
@@ -91,6 +94,7 @@ class FakeClient:
 
     def wait_until_settled(self, server_id, timeout, label=None):
         self._call("wait_until_settled", server_id)
+        self.waits.append(("wait_until_settled", server_id, timeout, label))
         server = self.servers[server_id]
         for spec in contract.POWER_ACTIONS.values():
             if server["status"] == spec["transitional"]:
@@ -101,3 +105,4 @@ class FakeClient:
 
     def wait_until_gone(self, server_id, timeout, label=None):
         self._call("wait_until_gone", server_id)
+        self.waits.append(("wait_until_gone", server_id, timeout, label))
