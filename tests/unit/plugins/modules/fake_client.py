@@ -36,6 +36,8 @@ class FakeClient:
         self.fail = fail or {}
         # (method, server id, timeout, label) of every wait, to check what a module waits for and how long
         self.waits = []
+        # the server as the module saw it before each power action (the client settles lost answers with it)
+        self.power_before = []
 
     def _call(self, name, *args):
         self.calls.append((name, *args))
@@ -81,6 +83,7 @@ class FakeClient:
 
     def power(self, server_id, action, before=None):
         self._call("power", server_id, action)
+        self.power_before.append(before)
         self.servers[server_id]["status"] = contract.POWER_ACTIONS[action]["transitional"]
         return {"status": "success"}
 
