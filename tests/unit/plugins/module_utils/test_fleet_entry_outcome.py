@@ -4,23 +4,12 @@ from __future__ import annotations
 
 import pytest
 from ansible_collections.vpsorg.cloud.plugins.module_utils.errors import VpsApiError
-from ansible_collections.vpsorg.cloud.plugins.module_utils.fleet import Entry, entry_problems, merge_entries
+from ansible_collections.vpsorg.cloud.plugins.module_utils.fleet import entry_problems, merge_entries
+from test_fleet import SUMMARY as SERVER
+from test_fleet import entry
 
-SERVER = {
-    "id": 7,
-    "name": "web",
-    "status": "active",
-    "hostname": "web.example.com",
-    "location": "us-west",
-    "plan": {"id": 1},
-    "os": {"id": 5},
-}
 CREATE = {"plan_id": 1, "os_id": 5, "location": "us-west"}
 REFUSED = {"reason": "refused", "status": None, "method": None, "path": None, "detail": None, "field_errors": {}}
-
-
-def entry(**wanted):
-    return Entry(0, merge_entries([wanted], {})[0])
 
 
 def planned(listing, **wanted):

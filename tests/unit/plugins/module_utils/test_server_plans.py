@@ -5,18 +5,8 @@ from __future__ import annotations
 import pytest
 from ansible_collections.vpsorg.cloud.plugins.module_utils import server_state
 from ansible_collections.vpsorg.cloud.plugins.module_utils.server_state import ServerPlan
+from test_server_state import SERVER, WANTED
 
-SERVER = {
-    "id": 7,
-    "name": "web-1",
-    "hostname": "web-1.example.com",
-    "status": "active",
-    "location": "us-west",
-    "plan": {"id": 1},
-    "os": {"id": 5},
-    "backups_enabled": False,
-}
-WANTED = {"name": "web-1", "plan_id": 1, "os_id": 5, "location": "us-west"}
 UNTOUCHED = ". Create a new server to change them; this one is left untouched."
 
 
