@@ -226,3 +226,28 @@ def test_several_failures_are_listed_and_keyed_by_server_with_progress():
         servers={"frozen": dict(NO_DETAIL, reason="refused"), "bad": account.fail[("POST", "bad")].failure()},
     )
     assert result["progress"] == ["retried GET /servers/"]
+
+
+def test_created_server_is_waited_for_whatever_status_the_creation_answer_shows():
+    account = FakeAccount()
+
+    class AnswersStopped(FakeClient):
+        def create_server(self, body, existing_ids=()):
+            return dict(super().create_server(body, existing_ids), status="stopped")
+
+    result, _module, _client = execute(account, [{"name": "a"}], client=AnswersStopped(account))
+    assert not result["failed"], result["msg"]
+    assert result["servers"][0]["status"] == "active" and account.calls[-1] == ("LIST", None)
+
+
+def test_power_action_answered_without_a_body_is_done():
+    account = FakeAccount()
+    account.add("a")
+
+    class NoBody(FakeClient):
+        def power(self, server_id, action, before=None):
+            super().power(server_id, action, before)
+
+    result, _module, _client = execute(account, [{"name": "a", "power": "stopped"}], client=NoBody(account))
+    assert not result["failed"], result["msg"]
+    assert result["results"][0]["done"] == ["stopped"] and result["servers"][0]["status"] == "stopped"
