@@ -22,6 +22,7 @@ class FakeAccount:
         self.settle_after = settle_after
         self.pending = {}  # id -> (listings left, settled status)
         self.fail = {}  # (method, name) -> VpsApiError
+        self.existing_ids = []  # the ids each create was told exist already (to settle a lost answer)
 
     def add(self, name, status="active", **fields):
         server_id = next(self.ids)
@@ -95,6 +96,7 @@ class FakeClient(ServerWaiter):
 
     def create_server(self, body, existing_ids=()):
         self._call("POST", body["name"])
+        self.account.existing_ids.append(existing_ids)
         with self.account.lock:
             server = self.account.add(
                 body["name"],
@@ -119,6 +121,9 @@ class FakeClient(ServerWaiter):
             del self.account.servers[server_id]
 
     def power(self, server_id, action, before=None):
+        if before is None:
+            # Like the real client: without the server as seen before, it is read first.
+            self.get_server(server_id)
         self._call(action, server_id)
         with self.account.lock:
             server = self.account.servers[server_id]

@@ -34,6 +34,10 @@ class FakeClient:
         self.next_id = 100
         # method name -> VpsApiError to raise when it is called
         self.fail = fail or {}
+        # (method, server id, timeout, label) of every wait, to check what a module waits for and how long
+        self.waits = []
+        # the server as the module saw it before each power action (the client settles lost answers with it)
+        self.power_before = []
 
     def _call(self, name, *args):
         self.calls.append((name, *args))
@@ -79,11 +83,13 @@ class FakeClient:
 
     def power(self, server_id, action, before=None):
         self._call("power", server_id, action)
+        self.power_before.append(before)
         self.servers[server_id]["status"] = contract.POWER_ACTIONS[action]["transitional"]
         return {"status": "success"}
 
     def wait_for_status(self, server_id, targets, timeout, label=None):
         self._call("wait_for_status", server_id, sorted(targets))
+        self.waits.append(("wait_for_status", server_id, timeout, label))
         server = self.servers[server_id]
         if server["status"] not in targets:
             server["status"] = sorted(targets)[0]
@@ -91,6 +97,7 @@ class FakeClient:
 
     def wait_until_settled(self, server_id, timeout, label=None):
         self._call("wait_until_settled", server_id)
+        self.waits.append(("wait_until_settled", server_id, timeout, label))
         server = self.servers[server_id]
         for spec in contract.POWER_ACTIONS.values():
             if server["status"] == spec["transitional"]:
@@ -101,3 +108,4 @@ class FakeClient:
 
     def wait_until_gone(self, server_id, timeout, label=None):
         self._call("wait_until_gone", server_id)
+        self.waits.append(("wait_until_gone", server_id, timeout, label))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+from ansible.module_utils import basic
 from ansible_collections.vpsorg.cloud.plugins.modules.vps_server_info import VpsServerInfo
 from fake_client import FakeClient, a_server
 from module_runner import run_module
@@ -47,3 +49,22 @@ def test_unknown_id_is_an_empty_list(monkeypatch):
 
 def test_by_id_other_filters_still_apply(monkeypatch):
     assert run(monkeypatch, FakeClient(*FLEET), id=2, status="active").result["servers"] == []
+
+
+@pytest.mark.parametrize("page_concurrency", [0, -1])
+def test_page_concurrency_below_one_is_refused_before_any_request(monkeypatch, page_concurrency):
+    client = FakeClient(*FLEET)
+    done = run(monkeypatch, client, page_concurrency=page_concurrency)
+    assert done.failed and done.result["msg"] == "page_concurrency must be a positive number"
+    assert done.result["failure"] == {"reason": "invalid_option", "option": "page_concurrency"}
+    assert client.calls == []
+
+
+def test_listing_reads_pages_as_configured_and_warns_through_the_module(monkeypatch):
+    warnings = []
+    monkeypatch.setattr(basic.AnsibleModule, "warn", lambda self, message: warnings.append(message))
+    client = FakeClient(*FLEET)
+    done = run(monkeypatch, client, page_concurrency=1)
+    assert not done.failed and client.page_concurrency == 1
+    client.warn("a page was read twice")
+    assert warnings == ["a page was read twice"]
