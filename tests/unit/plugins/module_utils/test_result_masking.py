@@ -54,6 +54,25 @@ def test_maskable_or_unsure(value):
     assert result_masking.could_be_masked(value, {"tok"})
 
 
+@pytest.mark.parametrize(
+    ("value", "secret"),
+    [
+        ({"name": "db-tökén"}, "tökén"),
+        ({"note": "übertok"}, "übertok"),
+        ({"notes": ["x", 'a "quoted" tök']}, '"quoted" tök'),
+    ],
+)
+def test_a_secret_beyond_ascii_is_found_as_written(value, secret):
+    assert result_masking.could_be_masked(value, {secret})
+    assert remove_values(value, {secret}) != value
+
+
+@pytest.mark.parametrize("value", [{"name": "ok-web"}, {"name": "web-to"}, ["o", "t", "k"], {"tk": 1}])
+def test_a_result_holding_only_part_of_the_secret_is_not_maskable(value):
+    assert not result_masking.could_be_masked(value, {"tok"})
+    assert remove_values(value, {"tok"}) == value
+
+
 def test_plain_servers_are_not_maskable():
     servers = [{"id": 10001, "name": "web", "ip_address": "203.0.113.5", "plan": {"id": 1}}]
     assert not result_masking.could_be_masked({"servers": servers, "changed": False}, {"tok-SECRET"})
