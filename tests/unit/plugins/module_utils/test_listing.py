@@ -77,12 +77,6 @@ class FakeAccount:
         return status, {"Content-Type": "application/json"}, json.dumps(body)
 
 
-@pytest.fixture
-def api():
-    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
-        yield mock
-
-
 def make_client(**kwargs):
     kwargs.setdefault("sleep", lambda seconds: None)
     return VpsClient(API, TOKEN, retries=2, rng=random.Random(3), **kwargs)

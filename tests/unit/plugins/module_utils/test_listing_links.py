@@ -63,12 +63,6 @@ class Pages:
         return status, {"Content-Type": "application/json"}, json.dumps(body)
 
 
-@pytest.fixture
-def api():
-    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
-        yield mock
-
-
 def make_client(**kwargs):
     logged = []
     client = VpsClient(
