@@ -7,7 +7,6 @@ from pathlib import Path
 
 import pytest
 import requests
-import responses
 import yaml
 from ansible_collections.vpsorg.cloud.plugins.module_utils import retry
 from ansible_collections.vpsorg.cloud.plugins.module_utils.client import VpsClient
@@ -45,12 +44,6 @@ def clock():
 @pytest.fixture
 def client(clock):
     return VpsClient(API, TOKEN, retries=3, sleep=clock.sleep, clock=clock, rng=random.Random(7))
-
-
-@pytest.fixture
-def api():
-    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
-        yield mock
 
 
 def server(server_id, name="web-1", status="active", **extra):

@@ -9,6 +9,7 @@ import time
 
 import pytest
 import responses
+from ansible_collections.vpsorg.cloud.plugins.module_utils import executor as executor_module
 from ansible_collections.vpsorg.cloud.plugins.module_utils.client import VpsClient
 from ansible_collections.vpsorg.cloud.plugins.module_utils.errors import VpsApiError
 from ansible_collections.vpsorg.cloud.plugins.module_utils.executor import MAX_CONCURRENCY, Executor
@@ -141,3 +142,36 @@ def test_concurrency_is_bounded_and_jobs_overlap():
 
     outcomes = Executor(FakeClient(), concurrency=3).run([(n, job) for n in range(3)])
     assert all(value for value, _error in outcomes.values())
+
+
+@pytest.mark.parametrize(("concurrency", "jobs"), [(1, 3), (4, 1), (2, 1)])
+def test_one_job_or_one_at_a_time_runs_on_the_calling_client(concurrency, jobs):
+    client = FakeClient()
+    executor = Executor(client, concurrency=concurrency)
+
+    def job(n):
+        def run(given):
+            if n == 0:
+                raise VpsApiError("refused", status=400)
+            return given, threading.get_ident()
+
+        return run
+
+    outcomes = executor.run([(n, job(n)) for n in range(jobs)])
+    assert outcomes[0][0] is None and str(outcomes[0][1]) == "refused"
+    assert all(outcomes[n] == ((client, threading.get_ident()), None) for n in range(1, jobs))
+    assert client.workers == 0 and executor.workers == []
+
+
+@pytest.mark.parametrize(("concurrency", "jobs", "threads"), [(3, 10, 3), (8, 2, 2)])
+def test_the_pool_has_no_more_threads_than_the_concurrency_or_the_jobs(monkeypatch, concurrency, jobs, threads):
+    sizes = []
+
+    class Pool(executor_module.ThreadPoolExecutor):
+        def __init__(self, max_workers=None, **kwargs):
+            sizes.append(max_workers)
+            super().__init__(max_workers=max_workers, **kwargs)
+
+    monkeypatch.setattr(executor_module, "ThreadPoolExecutor", Pool)
+    outcomes = Executor(FakeClient(), concurrency=concurrency).run([(n, lambda worker: 1) for n in range(jobs)])
+    assert sizes == [threads] and outcomes == dict.fromkeys(range(jobs), (1, None))

@@ -77,12 +77,6 @@ class FakeAccount:
         return status, {"Content-Type": "application/json"}, json.dumps(body)
 
 
-@pytest.fixture
-def api():
-    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
-        yield mock
-
-
 def make_client(**kwargs):
     kwargs.setdefault("sleep", lambda seconds: None)
     return VpsClient(API, TOKEN, retries=2, rng=random.Random(3), **kwargs)
@@ -335,3 +329,56 @@ def test_plan_numbers_pages_from_the_next_link_and_keeps_filters():
 )
 def test_plan_leaves_lists_it_cannot_number_to_link_following(first):
     assert pages.plan(first, "/servers/", {}, relative) is None
+
+
+def test_plan_keeps_blank_filters_of_the_next_link():
+    first = {"count": 25, "next": SERVERS + "?page=2&page_size=10&name=", "results": [server(1)] * 10}
+    layout = pages.plan(first, "/servers/", {}, relative)
+    assert pages.page_path(layout, 3) == "/servers/?page_size=10&name=&page=3"
+
+
+@pytest.mark.parametrize(
+    ("link", "number"),
+    [
+        (SERVERS + "?page=3&page_size=10", 3),
+        (SERVERS + "?page_size=10", None),
+        (SERVERS + "?page=last", None),
+        (API + "/other/?page=3", None),
+    ],
+)
+def test_linked_page_names_a_page_of_the_same_list_only(link, number):
+    layout = pages.Layout(30, 10, 3, "/servers/", [("page_size", "10")])
+    assert pages.linked_page(layout, link, relative) == number
+
+
+def numbered_pages(*ids_per_page, count=None, last_next=None):
+    total = sum(len(ids) for ids in ids_per_page) if count is None else count
+    read = {
+        n: {"count": total, "next": None, "results": [server(i) for i in ids]} for n, ids in enumerate(ids_per_page, 1)
+    }
+    read[len(ids_per_page)]["next"] = last_next
+    return read
+
+
+@pytest.mark.parametrize(
+    ("read", "why"),
+    [
+        (numbered_pages([1, 2], [3, 4], [5]), None),
+        (numbered_pages([1, 2], [3, 4], [4]), "server id 4 is on pages 2 and 3"),
+        (
+            numbered_pages([1, 2], [3, 4], [5], last_next=SERVERS + "?page=4"),
+            "page 3 should be the last but links to another",
+        ),
+        (numbered_pages([1, 2], [3], [5], count=5), "page 2 holds 1 servers instead of 2"),
+        ({**numbered_pages([1, 2], [3, 4], [5]), 2: None}, "page 2 of 3 no longer exists"),
+    ],
+)
+def test_mismatch_says_why_pages_do_not_fit_together(read, why):
+    layout = pages.Layout(5, 2, 3, "/servers/", [])
+    assert pages.mismatch(layout, read) == why
+
+
+def test_union_keeps_every_server_once_newest_read_first_and_skips_gone_pages():
+    older = numbered_pages([1, 2], [3, 4])
+    newer = {**numbered_pages([9, 1], [2, 3]), 2: None}
+    assert [s["id"] for s in pages.union([older, newer])] == [9, 1, 2, 3, 4]

@@ -11,8 +11,8 @@ from ansible_collections.vpsorg.cloud.plugins.module_utils.errors import (
 from ansible_collections.vpsorg.cloud.plugins.module_utils.servers import ServerResource
 
 
-def lost(method="POST", path="/servers/", status=None):
-    return AmbiguousRequestError("lost", status=status, method=method, path=path)
+def lost(method="POST", path="/servers/", status=None, body=None):
+    return AmbiguousRequestError("lost", status=status, method=method, path=path, body=body)
 
 
 class Scripted(ServerResource):
@@ -25,7 +25,9 @@ class Scripted(ServerResource):
         self.state = state
         self.retries = retries
         self.sent = []
+        self.bodies = []
         self.pauses = 0
+        self.paused = []
         self.logged = []
 
     def request(self, method, path, params=None, body=None):
@@ -35,6 +37,7 @@ class Scripted(ServerResource):
                 raise VpsApiError("not found", status=404, method="GET", path=path)
             return dict(self.state[server_id])
         self.sent.append((method, path))
+        self.bodies.append(body)
         answer = self.answers.pop(0)
         if isinstance(answer, Exception):
             raise answer
@@ -51,6 +54,7 @@ class Scripted(ServerResource):
 
     def pause(self, attempt, retry_after, why):
         self.pauses += 1
+        self.paused.append((attempt, retry_after, why))
 
 
 def server(server_id, name="web", status="active", **extra):
@@ -138,3 +142,83 @@ def test_a_wrong_shaped_server_is_not_the_api():
     resource = Scripted([{"id": "x"}], {})
     with pytest.raises(NotTheApiError, match=r"does not look like the VPS\.org API"):
         resource.update_server(1, {"hostname": "h"})
+
+
+# -- what is said and returned ----------------------------------------------------------------
+
+
+def test_a_lost_change_never_applied_is_sent_once_per_retry_then_fails_saying_what_was_checked():
+    gateway = {"detail": "bad gateway"}
+    resource = Scripted([lost("PATCH", "/servers/1/", 502, gateway)] * 3, {1: server(1, hostname="old")}, retries=2)
+    with pytest.raises(VpsApiError) as failure:
+        resource.update_server(1, {"hostname": "new"})
+    assert failure.value.message == (
+        "PATCH /servers/1/ got no usable answer (lost); the server state, "
+        "read twice, shows it did not take effect, and retries are used up"
+    )
+    assert (failure.value.status, failure.value.method, failure.value.path) == (502, "PATCH", "/servers/1/")
+    assert failure.value.body == gateway and not isinstance(failure.value, AmbiguousRequestError)
+    assert resource.sent == [("PATCH", "/servers/1/")] * 3 and resource.bodies == [{"hostname": "new"}] * 3
+    assert resource.paused == [(attempt, None, "the change is not visible yet") for attempt in (0, 1, 2)]
+    assert resource.logged == ["PATCH /servers/1/ got no usable answer (lost); re-reading the server state"] * 3
+
+
+def test_a_lost_delete_that_happened_says_so():
+    resource = Scripted([lost("DELETE", "/servers/1/")], {})
+    resource.delete_server(1)
+    assert resource.logged == [
+        "DELETE /servers/1/ got no usable answer (lost); re-reading the server state",
+        "DELETE /servers/1/ took effect although its answer was lost",
+    ]
+
+
+def test_a_lost_create_that_happened_returns_the_new_server_and_says_what_was_read():
+    resource = Scripted([lost()], {3: server(3), 9: server(9)})
+    assert resource.create_server(BODY, existing_ids=[3]) == server(9)
+    assert resource.bodies == [BODY]
+    assert resource.logged == [
+        "the create request for server 'web' got no usable answer (lost); re-reading the server list for a new 'web'",
+        "the create request for server 'web' took effect although its answer was lost",
+    ]
+
+
+def test_two_new_servers_with_the_name_are_never_guessed_between():
+    resource = Scripted([lost()], {3: server(3), 9: server(9), 12: server(12), 14: server(14, name="db")})
+    with pytest.raises(VpsApiError) as failure:
+        resource.create_server(BODY, existing_ids=[3])
+    assert str(failure.value) == (
+        "several new servers named 'web' appeared (ids 9, 12); refusing to guess which one is ours "
+        "(POST /servers/ got no answer)"
+    )
+    assert (failure.value.status, failure.value.method, failure.value.path) == (None, "POST", "/servers/")
+    assert resource.sent == [("POST", "/servers/")]
+
+
+def test_a_lost_power_action_that_shows_returns_the_server_as_reread():
+    resource = Scripted([lost("POST", "/servers/1/stop/")], {1: server(1, status="stopping")})
+    result = resource.power(1, "stop", before=server(1))
+    assert result == {"status": "success", "server": server(1, status="stopping")}
+    assert resource.logged[0] == (
+        "POST /servers/1/stop/ got no usable answer (lost); re-reading the status of server 1"
+    )
+    assert resource.logged[1] == "POST /servers/1/stop/ took effect although its answer was lost"
+
+
+FOREIGN = {"id": "x"}
+SHAPE = "a server object was expected, but its 'id' is 'x'"
+
+
+@pytest.mark.parametrize(
+    ("call", "state", "method", "path"),
+    [
+        (lambda resource: resource.get_server(1), {1: FOREIGN}, "GET", "/servers/1/"),
+        (lambda resource: resource.update_server(1, {"hostname": "h"}), {}, "PATCH", "/servers/1/"),
+        (lambda resource: resource.create_server(BODY), {}, "POST", "/servers/"),
+    ],
+)
+def test_a_wrong_shaped_server_is_said_not_to_be_the_api_naming_the_request(call, state, method, path):
+    resource = Scripted([FOREIGN], state)
+    with pytest.raises(NotTheApiError) as failure:
+        call(resource)
+    assert failure.value.message == f"api_url {Scripted.api_url} does not look like the VPS.org API: {SHAPE}"
+    assert (failure.value.status, failure.value.method, failure.value.path) == (200, method, path)

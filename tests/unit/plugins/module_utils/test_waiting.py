@@ -16,6 +16,7 @@ class Scripted(ServerWaiter):
         self.sleeps = []
         self.logged = []
         self.reads = 0
+        self.ids = []
 
     def _clock(self):
         return self.now
@@ -29,12 +30,16 @@ class Scripted(ServerWaiter):
 
     def _status(self):
         self.reads += 1
+        # A wait that never ends fails here instead of hanging the test run.
+        assert self.reads <= 100, "still polling after 100 reads"
         return self.statuses.pop(0) if len(self.statuses) > 1 else self.statuses[0]
 
     def get_server(self, server_id):
+        self.ids.append(server_id)
         return {"id": server_id, "status": self._status()}
 
     def get_server_or_none(self, server_id):
+        self.ids.append(server_id)
         status = self._status()
         return None if status is None else {"id": server_id, "status": status}
 
@@ -73,3 +78,133 @@ def test_not_gone_in_time():
     with pytest.raises(VpsApiError, match="to be deleted") as err:
         Scripted(["active"]).wait_until_gone(1, 5)
     assert err.value.reason == "wait_timeout"
+
+
+# The poll intervals are 0.25, 0.375, 0.5625, ... s: with a 1.5 s timeout the reads fall at 0, 0.25,
+# 0.625 and 1.1875 s, and the last pause is cut to end at the deadline, where one more read is made.
+DEADLINE_SLEEPS = [0.25, 0.375, 0.5625, 0.3125]
+
+
+def test_each_status_is_logged_with_the_time_since_the_wait_began():
+    waiter = Scripted(["", "provisioning", "provisioning", "active"])
+    waiter.now = 1000.0
+    assert waiter.wait_for_status(7, ["active"], 60, label="web")["id"] == 7
+    assert waiter.logged == ["web is  after 0.0 s", "web is provisioning after 0.2 s", "web is active after 1.2 s"]
+    assert waiter.ids == [7] * 4
+
+
+def test_a_status_wait_reads_once_more_at_the_deadline():
+    waiter = Scripted(["provisioning"] * 4 + ["active"])
+    assert waiter.wait_for_status(1, ["active"], 1.5)["status"] == "active"
+    assert waiter.sleeps == DEADLINE_SLEEPS and waiter.reads == 5
+
+
+def test_a_status_wait_times_out_at_the_deadline_not_before():
+    waiter = Scripted(["provisioning"])
+    with pytest.raises(VpsApiError) as err:
+        waiter.wait_for_status(1, ["active", "stopped"], 1.5)
+    assert str(err.value) == (
+        "timed out after 1.5 s waiting for server 1 to become active or stopped; last status: provisioning"
+    )
+    assert waiter.sleeps == DEADLINE_SLEEPS and waiter.reads == 5
+
+
+def test_waiting_until_settled_reads_the_server_asked_for_under_its_label():
+    waiter = Scripted(["rebooting", "stopped"])
+    assert waiter.wait_until_settled(7, 60, label="web")["id"] == 7
+    assert waiter.ids == [7, 7] and waiter.logged[0] == "web is rebooting after 0.0 s"
+
+
+@pytest.mark.parametrize(("label", "named"), [(None, "server 7"), ("web", "web")])
+def test_a_deletion_wait_times_out_at_the_deadline_naming_the_server(label, named):
+    waiter = Scripted(["active"])
+    with pytest.raises(VpsApiError) as err:
+        waiter.wait_until_gone(7, 1.5, label=label)
+    assert str(err.value) == f"timed out after 1.5 s waiting for {named} to be deleted"
+    assert waiter.sleeps == DEADLINE_SLEEPS and waiter.ids == [7] * 5
+
+
+def test_a_server_gone_at_the_deadline_is_gone():
+    waiter = Scripted(["active"] * 4 + [None])
+    waiter.wait_until_gone(7, 1.5)
+    assert waiter.sleeps == DEADLINE_SLEEPS
+
+
+# -- many servers, one listing per poll --------------------------------------------------------
+
+
+class Fleet(ServerWaiter):
+    """Successive listings ({id: status}); the last one repeats."""
+
+    def __init__(self, listings):
+        self.listings = list(listings)
+        self.now = 0.0
+        self.sleeps = []
+        self.listed = 0
+
+    def _clock(self):
+        return self.now
+
+    def _sleep(self, seconds):
+        self.sleeps.append(seconds)
+        self.now += seconds
+
+    def list_servers(self, filters=None, page_size=None):
+        self.listed += 1
+        assert self.listed <= 100, "still polling after 100 listings"
+        statuses = self.listings.pop(0) if len(self.listings) > 1 else self.listings[0]
+        return [{"id": server_id, "status": status} for server_id, status in statuses.items()]
+
+
+def outcome(waiter, targets, timeout=60, interval=None):
+    reached, failed = waiter.wait_for_fleet(targets, timeout, interval)
+    return reached, {server_id: (str(error), error.reason) for server_id, error in failed.items()}
+
+
+def test_a_fleet_wait_tells_each_server_its_outcome():
+    waiter = Fleet(
+        [
+            {1: "provisioning", 2: "active", 3: "starting", 4: "active", 5: "active"},
+            {1: "active", 3: "suspended", 4: "active"},
+        ]
+    )
+    targets = {
+        1: (frozenset({"active"}), "web-1"),
+        2: (None, "web-2"),
+        3: (frozenset({"active", "stopped"}), "web-3"),
+        4: (None, "web-4"),
+        5: (frozenset({"active"}), "web-5"),
+    }
+    reached, failed = outcome(waiter, targets, timeout=1.5)
+    assert reached == {1: {"id": 1, "status": "active"}, 2: None, 5: {"id": 5, "status": "active"}}
+    assert failed == {
+        3: ("web-3 settled as suspended while waiting for active or stopped", "unexpected_status"),
+        4: ("web-4: still active after 1.5 s (timed out waiting for it to be deleted)", "wait_timeout"),
+    }
+    assert waiter.sleeps == DEADLINE_SLEEPS and waiter.listed == 5
+
+
+def test_a_server_that_disappears_while_waiting_for_a_status_fails_alone():
+    waiter = Fleet([{1: "provisioning", 2: "provisioning"}, {2: "active"}])
+    reached, failed = outcome(waiter, {1: ({"active"}, "web-1"), 2: ({"active"}, "web-2")})
+    assert reached == {2: {"id": 2, "status": "active"}}
+    assert failed == {1: ("web-1 disappeared while waiting for active", "failed")}
+
+
+def test_a_fleet_wait_that_times_out_names_each_status_and_goal():
+    waiter = Fleet([{1: "provisioning", 2: "active", 3: "stopping"}])
+    targets = {1: ({"active"}, "web-1"), 2: ({"active"}, "web-2"), 3: ({"stopped", "active"}, "web-3")}
+    reached, failed = outcome(waiter, targets, timeout=1.5)
+    assert reached == {2: {"id": 2, "status": "active"}}
+    assert failed == {
+        1: ("web-1: still provisioning after 1.5 s (timed out waiting for it to become active)", "wait_timeout"),
+        3: ("web-3: still stopping after 1.5 s (timed out waiting for it to become active or stopped)", "wait_timeout"),
+    }
+    assert waiter.sleeps == DEADLINE_SLEEPS and waiter.listed == 5
+
+
+def test_a_fleet_wait_polls_at_the_interval_asked_for():
+    waiter = Fleet([{1: "provisioning"}] * 3 + [{1: "active"}])
+    reached, failed = outcome(waiter, {1: ({"active"}, "web-1")}, interval=5)
+    assert reached == {1: {"id": 1, "status": "active"}} and failed == {}
+    assert waiter.sleeps == [5, 5, 5]
