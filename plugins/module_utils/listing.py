@@ -98,7 +98,7 @@ class Listing:
                 first = self._page(contract.SERVERS_PATH, params)
                 layout = pages.plan(first, contract.SERVERS_PATH, params, self._relative)
                 if layout is None:
-                    return self._follow(first, params)
+                    return self._follow(first)
                 if layout.pages > MAX_PAGES:
                     raise self._endless(contract.SERVERS_PATH, f"{layout.pages} pages")
                 read = {1: first, 2: self._page(pages.page_path(layout, 2), gone_ok=True)}
@@ -112,10 +112,13 @@ class Listing:
         finally:
             self.request_count += sum(worker.request_count for worker in workers)
         servers = pages.union(reads)
-        message = (
+        return self._warned(
+            servers,
             f"the server list kept changing while it was read ({why}, {MAX_READS} reads); returning the "
-            f"{len(servers)} servers seen in any read, which may include one deleted meanwhile"
+            f"{len(servers)} servers seen in any read, which may include one deleted meanwhile",
         )
+
+    def _warned(self, servers, message):
         self.log(message)
         if self.warn:
             self.warn(message)
@@ -156,27 +159,31 @@ class Listing:
                     future.cancel()
                 raise
 
-    def _follow(self, page, params):
-        """A list whose pages cannot be numbered: follow `next` link by link, dropping repeated ids."""
+    def _follow(self, page):
+        """A list whose pages cannot be numbered: follow `next` link by link, dropping repeated ids.
+
+        A link's own query is all that is sent: it carries the filters and the page size. A list
+        that stops linking before its count is not read on by guessed page numbers (such a
+        request would lose the filters); it ends there, and says so.
+        """
         servers, seen_ids, seen_pages = [], set(), set()
-        page_number = 1
         while True:
-            results = page[contract.PAGE_RESULTS]
-            for server in results:
+            for server in page[contract.PAGE_RESULTS]:
                 if server["id"] not in seen_ids:
                     seen_ids.add(server["id"])
                     servers.append(server)
             next_url = page.get(contract.PAGE_NEXT)
-            if next_url:
-                path, params = self._relative(next_url), None
-            elif contract.PAGE_NEXT not in page and results and len(servers) < (page.get(contract.PAGE_COUNT) or 0):
-                # A server that paginates without `next` links.
-                page_number += 1
-                path, params = contract.SERVERS_PATH, dict(params or {}, **{contract.PAGE_PARAM: page_number})
-            else:
+            if not next_url:
+                count = page.get(contract.PAGE_COUNT)
+                if count is not None and len(servers) < count:
+                    return self._warned(
+                        servers,
+                        f"the server list stopped linking to a next page after {len(servers)} of the "
+                        f"{count} servers it counts; returning those",
+                    )
                 return servers
-            key = path + repr(sorted((params or {}).items()))
-            if key in seen_pages or len(seen_pages) >= MAX_PAGES:
+            path = self._relative(next_url)
+            if path in seen_pages or len(seen_pages) >= MAX_PAGES:
                 raise self._endless(path, "page repeated")
-            seen_pages.add(key)
-            page = self._page(path, params)
+            seen_pages.add(path)
+            page = self._page(path)
