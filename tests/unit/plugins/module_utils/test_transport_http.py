@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import random
 import re
 
@@ -32,6 +33,7 @@ class FakeClock:
         self.sleeps = []
 
     def sleep(self, seconds):
+        assert len(self.sleeps) < 20, "retrying without end"
         self.sleeps.append(seconds)
         self.now += seconds
 
@@ -104,6 +106,7 @@ def test_every_request_carries_auth_json_agent_tls_choice_timeout_and_no_redirec
             "https://api.test/api/v1/servers/?page=2&page_size=5",
         ),
         ("https://api.test:8443", "@evil.test/", None, "https://api.test:8443/@evil.test/"),
+        ("https://api.test/apiX/", "/X-files/", None, "https://api.test/apiX/X-files/"),
         ("https://api.test", ".evil.test/", {}, "https://api.test/.evil.test/"),
     ],
 )
@@ -237,7 +240,9 @@ def test_failures_without_an_answer_name_the_cause_and_whether_a_change_may_have
     clock, api, failure, cause, method
 ):
     api.add(method, API + "/servers/1/", body=failure)
-    error = failed(transport(clock, timeout=30), method)
+    client = transport(clock, timeout=30)
+    error = failed(client, method)
+    assert client.request_count == 1
     ambiguous = method == "POST" and not isinstance(failure, requests.exceptions.SSLError)
     assert type(error) is (AmbiguousRequestError if ambiguous else VpsApiError)
     assert str(error) == f"cannot reach the VPS.org API at {API}: {cause} ({method} /servers/1/ got no answer)"
@@ -269,19 +274,45 @@ def test_a_change_is_sent_again_when_the_connection_was_never_made(clock, api, f
     client = transport(clock, retries=1)
     assert client.request("POST", "/servers/", body={"name": "web-1"}) == SERVER
     assert client.request_count == 2
+    assert [json.loads(call.request.body) for call in api.calls] == [{"name": "web-1"}] * 2
+    assert [call.request.url for call in api.calls] == [API + "/servers/"] * 2
 
 
-def test_retries_are_counted_in_the_log(clock, api):
+@pytest.mark.parametrize(
+    ("answer", "why"),
+    [
+        ({"status": 503, "json": {"detail": "busy"}}, "GET /servers/ answered HTTP 503"),
+        ({"body": dropped()}, "GET /servers/: ConnectionError"),
+    ],
+)
+def test_retries_are_counted_in_the_log_and_end_when_used_up(clock, api, answer, why):
     lines = []
-    for _ in range(3):
-        api.get(API + "/servers/", status=503, json={"detail": "busy"})
+    api.get(API + "/servers/", **answer)
     client = transport(clock, retries=2, log=lines.append)
     failed(client, "GET", "/servers/")
     assert [re.sub(r"in \d+\.\d s", "in S s", line) for line in lines] == [
-        "GET /servers/ answered HTTP 503; retrying in S s (retry 1 of 2)",
-        "GET /servers/ answered HTTP 503; retrying in S s (retry 2 of 2)",
+        f"{why}; retrying in S s (retry 1 of 2)",
+        f"{why}; retrying in S s (retry 2 of 2)",
     ]
-    assert client.request_count == 3
+    assert client.request_count == 3 and len(clock.sleeps) == 2
+
+
+def test_a_change_whose_answer_was_lost_is_never_sent_again_here(clock, api):
+    api.post(API + "/servers/", body=dropped())
+    client = transport(clock, retries=3)
+    error = failed(client, "POST", "/servers/", {"name": "web-1"})
+    assert type(error) is AmbiguousRequestError
+    assert client.request_count == 1 and clock.sleeps == []
+
+
+def test_defaults_verify_tls_wait_30_s_and_retry_a_read_5_times(clock, api):
+    api.get(API + "/servers/", status=503, json={})
+    client = Transport(API, TOKEN, sleep=clock.sleep, clock=clock, rng=random.Random(1))
+    with pytest.raises(VpsApiError):
+        client.request("GET", "/servers/")
+    assert client.request_count == 6
+    assert {call.request.req_kwargs["verify"] is False for call in api.calls} == {False}
+    assert {call.request.req_kwargs["timeout"] for call in api.calls} == {30}
 
 
 # -- workers and the pause gate -----------------------------------------------------------------
