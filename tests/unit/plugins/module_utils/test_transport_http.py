@@ -355,6 +355,7 @@ def test_a_worker_has_the_same_settings_its_own_session_and_a_reproducible_jitte
 
 
 def test_a_new_gate_does_not_pause_and_a_short_hold_pauses_exactly_that_long(clock):
+    clock.now = 100.0
     gate = PauseGate(clock, clock.sleep)
     gate.wait()
     assert clock.sleeps == []
