@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import pytest
-from hypothesis import given
-from hypothesis import strategies as st
 import requests
 from ansible_collections.vpsorg.cloud.plugins.module_utils import answers
+from hypothesis import given
+from hypothesis import strategies as st
 
 
 def response(status, body, content_type="application/json"):
@@ -113,3 +113,71 @@ def test_answers_nested_deeper_than_the_api_nests_are_not_the_api(levels):
     assert answer.from_api is (levels <= answers.MAX_DEPTH)
     if answer.from_api:
         assert answers._depth(answer.body) == levels
+
+
+@pytest.mark.parametrize(
+    ("status", "body", "content_type", "expected"),
+    [
+        (200, '{"id": 1}', "Application/JSON; charset=utf-8", ({"id": 1}, True, "application/json", '{"id": 1}')),
+        (200, '{"id": 1}', "text/html", ({"id": 1}, False, "text/html", '{"id": 1}')),
+        (200, '{"id": 1}', None, ({"id": 1}, False, "", '{"id": 1}')),
+        (204, "", None, (None, True, "", "")),
+        (200, " ", "text/plain", (None, False, "text/plain", " ")),
+        (200, "<p>é</p>", "text/html", (None, False, "text/html", "<p>é</p>")),
+        (200, b"\xff{", "application/json", (None, False, "application/json", "\ufffd{")),
+        (200, "[" * 40 + "]" * 40, "application/json", (None, False, "application/json", "[" * 40 + "]" * 40)),
+    ],
+)
+def test_read_gives_body_verdict_content_type_and_snippet(status, body, content_type, expected):
+    assert tuple(answers.read(response(status, body, content_type))) == expected
+
+
+def test_the_snippet_is_scrubbed_then_cut():
+    answer = answers.read(response(200, "x" * 115 + "TOKEN" * 3, "text/html"), lambda text: text.replace("TOKEN", "*"))
+    assert answer.snippet == "x" * 115 + "***"
+
+
+@pytest.mark.parametrize(
+    ("body", "content_type", "what"),
+    [
+        ("<html>hi</html>", None, "no content type: '<html>hi</html>'"),
+        ("", "text/html", "text/html, empty"),
+        ("  ", None, "no content type, empty"),
+        ('{"id": 1}', "text/plain", "text/plain: '{\"id\": 1}'"),
+    ],
+)
+def test_not_the_api_says_what_answered(body, content_type, what):
+    message = answers.not_the_api(
+        "https://x.test/api/v1", "GET", "/servers/", 200, answers.read(response(200, body, content_type))
+    )
+    assert message == (
+        "api_url https://x.test/api/v1 does not look like the VPS.org API: GET /servers/ answered HTTP 200 "
+        f"that is not the API's JSON ({what}). Check api_url (it must end in the API's base path, "
+        "e.g. https://admin.vps.org/api/v1)"
+    )
+
+
+@pytest.mark.parametrize(
+    ("obj", "problem"),
+    [
+        ([], "a server object was expected, got list"),
+        ("<html>", "a server object was expected, got str"),
+        ({"id": 1, "name": "a"}, "a server object was expected, but its 'status' is None"),
+        ({"id": True, "name": "a", "status": "x"}, "a server object was expected, but its 'id' is True"),
+    ],
+)
+def test_server_problem_wording(obj, problem):
+    assert answers.server_problem(obj) == problem
+
+
+@pytest.mark.parametrize(
+    ("page", "problem"),
+    [
+        ({"results": [[]]}, "a page item is not a server: a server object was expected, got list"),
+        ({"results": 1}, "a page of the server list was expected (an object with a 'results' list)"),
+        ({"results": [], "count": True}, "the page's 'count' is True, not a number of servers"),
+        ({"results": [], "next": 2}, "the page's 'next' is 2, not a link"),
+    ],
+)
+def test_page_problem_wording(page, problem):
+    assert answers.page_problem(page) == problem

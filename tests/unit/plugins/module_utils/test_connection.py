@@ -67,3 +67,62 @@ def test_timeout_and_retries():
 )
 def test_plain_http_warning(url, warned):
     assert bool(connection.insecure_url_warning(url)) is warned
+
+
+@pytest.mark.parametrize(
+    ("url", "shown"),
+    [
+        ("http://api.test/", "http://api.test"),
+        ("http://api.test/X/", "http://api.test/X"),
+        (" http://api.test", " http://api.test"),
+    ],
+)
+def test_plain_http_warning_wording(url, shown):
+    assert connection.insecure_url_warning(url) == (
+        f"api_url {shown} uses plain HTTP to a remote host: the API token is sent unencrypted. Use https://."
+    )
+
+
+@pytest.mark.parametrize(
+    "url", ["https://user@api.test/", "https://:pw@api.test/", "https://api.test/#top", "https://api.test/?page=2"]
+)
+def test_urls_carrying_a_query_fragment_or_credentials_are_refused_without_echoing_them(url):
+    assert connection.connection_problems(url, 30, 5) == [
+        "api_url must not carry a query, a fragment or credentials, got https://api.test..."
+    ]
+
+
+@pytest.mark.parametrize(("timeout", "retries"), [(1, 0), (0.5, 0), (30, 5)])
+def test_the_smallest_timeouts_and_retries_are_usable(timeout, retries):
+    assert connection.connection_problems("https://api.test", timeout, retries) == []
+
+
+def test_timeout_and_retries_wording():
+    assert connection.connection_problems("https://api.test", -2, -1) == [
+        "api_timeout must be a positive number of seconds, got -2",
+        "api_retries must be 0 or more, got -1",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("token", "problem"),
+    [
+        (None, "api_token is empty (set api_token or VPS_API_TOKEN)"),
+        (" \t", "api_token is empty (set api_token or VPS_API_TOKEN)"),
+        (
+            "tok en",
+            "api_token contains characters an HTTP header cannot carry (whitespace, control or non-ASCII "
+            "characters inside the token); check how the token was stored",
+        ),
+    ],
+)
+def test_token_problem_wording(token, problem):
+    assert connection.token_problem(token) == problem
+    with pytest.raises(ValueError, match=r"^api_token ") as err:
+        connection.clean_token(token)
+    assert str(err.value) == problem
+
+
+@pytest.mark.parametrize("token", [42, "a", "~!x"])
+def test_any_visible_ascii_token_is_sent_as_text(token):
+    assert connection.token_problem(token) is None and connection.clean_token(token) == str(token)
