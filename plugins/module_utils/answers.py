@@ -45,12 +45,12 @@ def _depth(value):
 def read(response, scrub=str):
     """The parsed body of an answer and whether it is shaped like the API's own (JSON).
 
-    The quoted snippet is scrubbed before it is cut, so a token echoed across the cut is not
-    left half shown.
+    The quoted snippet is cut from the whole answer after scrubbing it: a token echoed across
+    any cut (of the text or of the bytes) is never left half shown, however long the token.
     """
     content_type = (response.headers.get("Content-Type") or "").split(";")[0].strip().lower()
     raw = response.content or b""
-    snippet = scrub(raw[: SNIPPET_LENGTH * 64].decode("utf-8", "replace"))[:SNIPPET_LENGTH]
+    snippet = scrub(raw.decode("utf-8", "replace"))[:SNIPPET_LENGTH]
     if not raw.strip():
         # reading: only a 204 (DELETE) is empty; any other empty answer is not the API's.
         return Answer(None, response.status_code == 204, content_type, snippet)

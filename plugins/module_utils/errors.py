@@ -79,8 +79,11 @@ def flatten_drf_errors(body):
         return body.strip()
     if isinstance(body, list):
         return " ".join(flatten_drf_errors(item) for item in body)
-    if not isinstance(body, dict):
+    if body is None:
         return ""
+    if not isinstance(body, dict):
+        # A number or a boolean is still what the API said (`{"id": 1}` reads "id: 1").
+        return str(body)
     parts = []
     for key, value in body.items():
         text = flatten_drf_errors(value)

@@ -132,6 +132,16 @@ def test_read_gives_body_verdict_content_type_and_snippet(status, body, content_
     assert tuple(answers.read(response(status, body, content_type))) == expected
 
 
+@given(token_length=st.integers(min_value=8, max_value=2000), lead=st.integers(min_value=0, max_value=9000))
+def test_no_part_of_a_long_token_repeated_in_a_foreign_page_is_quoted(token_length, lead):
+    # A JWT-long token echoed many times: masked, the page can shrink below the quote's length,
+    # so that whatever stands far into the raw answer is quoted; no cut may leave a token half shown.
+    token = ("T0k" * token_length)[:token_length]
+    body = "<p>" + "x" * lead + (" " + token) * 12 + "</p>"
+    answer = answers.read(response(200, body, "text/html"), lambda text: text.replace(token, "********"))
+    assert token[:8] not in answer.snippet
+
+
 def test_the_snippet_is_scrubbed_then_cut():
     answer = answers.read(response(200, "x" * 115 + "TOKEN" * 3, "text/html"), lambda text: text.replace("TOKEN", "*"))
     assert answer.snippet == "x" * 115 + "***"

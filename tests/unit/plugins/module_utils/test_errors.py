@@ -53,6 +53,19 @@ def test_flatten():
 
 
 @pytest.mark.parametrize(
+    ("body", "sentence"),
+    [
+        ({"id": 1}, "id: 1"),
+        ({"count": 0, "detail": "Gone."}, "count: 0; Gone."),
+        ({"backups_enabled": [False]}, "backups_enabled: False"),
+        ({"detail": None, "name": ["Taken."]}, "name: Taken."),
+    ],
+)
+def test_numbers_and_booleans_in_an_error_body_are_shown(body, sentence):
+    assert flatten_drf_errors(body) == sentence
+
+
+@pytest.mark.parametrize(
     ("status", "words"),
     [
         (400, "rejected"),
