@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import asyncio
-import json
-import logging
 import importlib.machinery
 import importlib.util
+import json
+import logging
 import sys
 from pathlib import Path
 
