@@ -190,7 +190,7 @@ def test_server_errors_and_rate_limits_name_the_status_whatever_the_body(
 ):
     api.add(method, API + "/servers/1/", status=status, **kwargs)
     error = failed(transport(clock), method)
-    assert type(error) is cls
+    assert error.__class__ is cls
     assert str(error) == f"{text} {AT} ({method} /servers/1/ answered HTTP {status})"
     assert (error.status, error.method, error.path) == (status, method, "/servers/1/")
     assert error.failure()["detail"] == detail
@@ -200,7 +200,7 @@ def test_server_errors_and_rate_limits_name_the_status_whatever_the_body(
 def test_other_statuses_from_300_up_are_errors(clock, api, status, body):
     api.patch(API + "/servers/1/", status=status, json=body)
     error = failed(transport(clock), "PATCH", body={"name": "x"})
-    assert type(error) is VpsApiError
+    assert error.__class__ is VpsApiError
     assert error.message == f"unexpected answer from the API (HTTP {status}): {body['detail']}"
     assert (error.status, error.method, error.path, error.body) == (status, "PATCH", "/servers/1/", body)
 
@@ -208,7 +208,7 @@ def test_other_statuses_from_300_up_are_errors(clock, api, status, body):
 def test_an_answer_that_is_not_the_api_is_named_with_the_token_masked_before_the_cut(clock, api):
     api.get(API + "/servers/1/", status=200, body="x" * 110 + TOKEN, content_type="text/html")
     error = failed(transport(clock), "GET")
-    assert type(error) is NotTheApiError
+    assert error.__class__ is NotTheApiError
     assert (error.status, error.method, error.path, error.reason) == (200, "GET", "/servers/1/", "not_the_api")
     assert str(error) == (
         f"api_url {API} does not look like the VPS.org API: GET /servers/1/ answered HTTP 200 that is not the API's "
@@ -244,7 +244,7 @@ def test_failures_without_an_answer_name_the_cause_and_whether_a_change_may_have
     error = failed(client, method)
     assert client.request_count == 1
     ambiguous = method == "POST" and not isinstance(failure, requests.exceptions.SSLError)
-    assert type(error) is (AmbiguousRequestError if ambiguous else VpsApiError)
+    assert error.__class__ is (AmbiguousRequestError if ambiguous else VpsApiError)
     assert str(error) == f"cannot reach the VPS.org API at {API}: {cause} ({method} /servers/1/ got no answer)"
     assert (error.status, error.method, error.path) == (None, method, "/servers/1/")
     assert error.reason == "no_answer"
@@ -301,7 +301,7 @@ def test_a_change_whose_answer_was_lost_is_never_sent_again_here(clock, api):
     api.post(API + "/servers/", body=dropped())
     client = transport(clock, retries=3)
     error = failed(client, "POST", "/servers/", {"name": "web-1"})
-    assert type(error) is AmbiguousRequestError
+    assert error.__class__ is AmbiguousRequestError
     assert client.request_count == 1 and clock.sleeps == []
 
 
@@ -320,7 +320,7 @@ def test_defaults_verify_tls_wait_30_s_and_retry_a_read_5_times(clock, api):
 
 def test_a_worker_has_the_same_settings_its_own_session_and_a_reproducible_jitter(clock, api):
     lines = []
-    for _ in range(4):
+    for _attempt in range(4):
         api.get(API + "/servers/1/", status=503, json={})
     api.get(API + "/servers/1/", json=SERVER)
     clients = [
@@ -336,7 +336,7 @@ def test_a_worker_has_the_same_settings_its_own_session_and_a_reproducible_jitte
             clock=clock,
             rng=random.Random(3),
         )
-        for _ in range(2)
+        for _copy in range(2)
     ]
     workers = [client.worker() for client in clients]
     assert workers[0].session is not clients[0].session and workers[0].gate is clients[0].gate

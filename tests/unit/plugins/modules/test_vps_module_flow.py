@@ -11,6 +11,13 @@ from fake_client import FakeClient, a_server
 from module_runner import TOKEN, ModuleExit, module_args, run_module
 
 
+def settle(result, outcome):
+    """The module's run ends with the given outcome: a result to add, or an exception to raise."""
+    if isinstance(outcome, Exception):
+        raise outcome
+    result.update(outcome)
+
+
 class Flow(base_module.VpsModule):
     """A module that reports what it waited for and returns the given result, or fails."""
 
@@ -19,9 +26,7 @@ class Flow(base_module.VpsModule):
 
     def run(self):
         self.progress.append("waited 2 s for server 7")
-        if isinstance(self.outcome, Exception):
-            raise self.outcome
-        self.result.update(self.outcome)
+        settle(self.result, self.outcome)
 
 
 @pytest.fixture
