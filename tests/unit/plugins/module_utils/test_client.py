@@ -21,26 +21,6 @@ TOKEN = "tok-SECRET-0123456789"
 SERVERS = API + "/servers/"
 
 
-class FakeClock:
-    """Time that only moves when the client sleeps."""
-
-    def __init__(self):
-        self.now = 0.0
-        self.sleeps = []
-
-    def sleep(self, seconds):
-        self.sleeps.append(seconds)
-        self.now += seconds
-
-    def __call__(self):
-        return self.now
-
-
-@pytest.fixture
-def clock():
-    return FakeClock()
-
-
 @pytest.fixture
 def client(clock):
     return VpsClient(API, TOKEN, retries=3, sleep=clock.sleep, clock=clock, rng=random.Random(7))

@@ -25,27 +25,6 @@ SERVER = {"id": 1, "name": "web-1", "status": "active"}
 AT = f"(api_url {API})"
 
 
-class FakeClock:
-    """Time that only moves when someone sleeps."""
-
-    def __init__(self):
-        self.now = 0.0
-        self.sleeps = []
-
-    def sleep(self, seconds):
-        assert len(self.sleeps) < 20, "retrying without end"
-        self.sleeps.append(seconds)
-        self.now += seconds
-
-    def __call__(self):
-        return self.now
-
-
-@pytest.fixture
-def clock():
-    return FakeClock()
-
-
 @pytest.fixture
 def api():
     with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
