@@ -11,7 +11,8 @@ the machine's load; smaller accounts, where one second of noise is a large share
   untrusted-string markers included (`ansible-inventory` still builds and prints the same hosts,
   groups and vars, with the plugin's values still untrusted, and its own answer is byte for byte
   the plugin's; it reads no API and parses no YAML). Printing the values without the markers
-  would make them trusted templates: another inventory (and a slower one to list: 1.06x at 1,000 servers);
+  would make them trusted templates: another inventory. It is timed too, as a reference without a
+  target (`trusted script`): the figures show what the choice of floor changes;
 - plugin cold: cache off, every run reads the API;
 - plugin warm: jsonfile cache filled by a first run, every timed run is a cache hit (it sends
   no request, so one set of warm runs stands for both latencies).
@@ -97,11 +98,22 @@ INFO_PLAY = """- name: Bench
 """
 
 
-def floor_inventory(answer: str, workdir: Path, n: int) -> Path:
-    """A script inventory that prints the plugin's own `--list` answer as it is."""
-    data = workdir / f"floor-{n}.json"
+def plain(value):
+    """The values without ansible-inventory's untrusted-string markers (which makes them trusted)."""
+    if isinstance(value, dict):
+        if set(value) == {UNSAFE}:
+            return value[UNSAFE]
+        return {key: plain(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [plain(item) for item in value]
+    return value
+
+
+def script_inventory(answer: str, workdir: Path, name: str) -> Path:
+    """A script inventory that prints `answer` as it is."""
+    data = workdir / f"{name}.json"
     data.write_text(answer)
-    script = workdir / f"floor-{n}.py"
+    script = workdir / f"{name}.py"
     script.write_text(FLOOR_SCRIPT.format(python=sys.executable, path=str(data)))
     script.chmod(0o755)
     return script
@@ -172,14 +184,18 @@ def measure(sim: Simulator, n: int, runs: int, page_size: int, workdir: Path) ->
         raise SystemExit(f"the plugin listed {len(listing['_meta']['hostvars'])} hosts, expected {n}")
     if UNSAFE not in answer:
         raise SystemExit("the plugin's answer marks no value untrusted: the floor would not be the same inventory")
-    floor = floor_inventory(answer, workdir, n)
+    floor = script_inventory(answer, workdir, f"floor-{n}")
+    trusted = script_inventory(json.dumps(plain(listing)), workdir, f"trusted-{n}")
     timed(listing_command(warm_cfg, out, "--flush-cache"), env, workdir)
 
-    times = {"floor": [], "warm": [], **{latency: [] for latency in LATENCIES}}
+    times = {"floor": [], "trusted": [], "warm": [], **{latency: [] for latency in LATENCIES}}
     requests = {"warm": [], **{latency: [] for latency in LATENCIES}}
     for _run in range(runs):
         times["floor"].append(timed(listing_command(floor, out), floor_env, workdir))
         same_inventory(out, listing, "the floor script inventory")
+        times["trusted"].append(timed(listing_command(trusted, out), floor_env, workdir))
+        if normalised(json.loads(out.read_text())) != normalised(plain(listing)):
+            raise SystemExit("the trusted script inventory does not list the plugin's hosts, groups and vars")
         for kind in ("warm", *LATENCIES):
             set_latency(sim, 0 if kind == "warm" else kind)
             before = sim.counters()["total"]
@@ -194,6 +210,9 @@ def measure(sim: Simulator, n: int, runs: int, page_size: int, workdir: Path) ->
             "floor": statistics.median(times["floor"]),
             "cold": statistics.median(times[latency]),
             "warm": statistics.median(times["warm"]),
+            "trusted": statistics.median(times["trusted"]),
+            "cold_to_trusted": paired(times[latency], times["trusted"]),
+            "warm_to_trusted": paired(times["warm"], times["trusted"]),
             "cold_ratio": paired(times[latency], times["floor"]),
             "warm_ratio": paired(times["warm"], times["floor"]),
             "warm_to_cold": paired(times["warm"], times[latency]),
@@ -285,6 +304,8 @@ def inventory_rows(results: list[dict], targets: list[dict]) -> list[list]:
                 cold_cell,
                 warm_cell,
                 f"{r['warm_to_cold']:.2f}x",
+                round(r["trusted"], 3),
+                f"{r['cold_to_trusted']:.2f}x / {r['warm_to_trusted']:.2f}x",
                 f"{r['requests']} (= {r['expected_requests']} {mark(requests_ok)})",
                 r["warm_requests"],
                 r["runs"],
@@ -304,6 +325,8 @@ def report(results: list[dict], info: dict | None, page_size: int, command: str)
         "cold / floor",
         "warm / floor",
         "warm / cold",
+        "trusted script s (no target)",
+        "cold / trusted, warm / trusted",
         "requests cold (target)",
         "requests warm",
         "runs",
@@ -361,6 +384,7 @@ def report(results: list[dict], info: dict | None, page_size: int, command: str)
                 "x": [r["n"] for r in rows],
                 "series": {
                     "floor (script inventory)": [round(r["floor"], 3) for r in rows],
+                    "trusted script (reference)": [round(r["trusted"], 3) for r in rows],
                     "plugin cold": [round(r["cold"], 3) for r in rows],
                     "plugin warm": [round(r["warm"], 3) for r in rows],
                 },
