@@ -86,8 +86,7 @@ INFO_PLAY = """- name: Bench
   gather_facts: false
   tasks:
     - name: List
-      vpsorg.cloud.vps_server_info:
-        page_concurrency: {concurrency}
+      vpsorg.cloud.vps_server_info: {{{option}}}
       register: listed
       when: {run}
     - name: Check
@@ -238,9 +237,12 @@ def measure_info(sim: Simulator, n: int, latency: float, runs: int, workdir: Pat
     inventory = workdir / "hosts.ini"
     inventory.write_text(f"localhost ansible_connection=local ansible_python_interpreter={sys.executable}\n")
     plays = {}
-    for label, concurrency, run in (("concurrent", 8, "true"), ("sequential", 1, "true"), ("start-up", 8, "false")):
+    # "concurrent" is the module's default: the page_concurrency option left out.
+    runs_of = (("concurrent", None, "true"), ("sequential", 1, "true"), ("start-up", None, "false"))
+    for label, concurrency, run in runs_of:
         plays[label] = workdir / f"info-{label}.yml"
-        plays[label].write_text(INFO_PLAY.format(concurrency=concurrency, n=n, run=run))
+        option = "" if concurrency is None else f"page_concurrency: {concurrency}"
+        plays[label].write_text(INFO_PLAY.format(option=option, n=n, run=run))
     set_latency(sim, latency)
     times = {label: [] for label in plays}
     for _run in range(runs):

@@ -102,11 +102,13 @@ options:
     default: 8
   page_concurrency:
     description:
-      - How many pages of the server list are read at the same time, after the first two.
-      - With 100 ms per request, 10,000 servers at O(page_size=100) take about 1.5 s of waiting instead of 10 s.
+      - The most pages of the server list read at the same time, after the first two.
+      - With 100 ms per request, 10,000 servers at O(page_size=100) take about 0.9 s of waiting instead of 10 s.
       - V(1) reads the pages one after another. A C(429) with C(Retry-After) pauses every concurrent reader.
+      - Each reader answered C(429) stops reading for the rest of the list (never the last one), so the listing
+        slows down to what the API accepts. Shown at verbosity C(-v) or more.
     type: int
-    default: 8
+    default: 16
 notes:
   - Caching stores the server list as read from the API. Use a persistent cache plugin such as
     C(ansible.builtin.jsonfile) for the cache to outlive one run. C(ansible-playbook --flush-cache) and

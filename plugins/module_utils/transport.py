@@ -124,6 +124,8 @@ class Transport:
         self._clock = clock
         self._rng = rng or random.Random()
         self.request_count = 0
+        # Answers 429 so far: the listing reads with fewer clients once the API says it is too many.
+        self.throttled = 0
         self.session = session or requests.Session()
         user_agent = f"vpsorg.cloud/{COLLECTION_VERSION} ansible-core/{ANSIBLE_VERSION}"
         if user_agent_extra:
@@ -219,6 +221,8 @@ class Transport:
                 cls = VpsApiError if method == "GET" else AmbiguousRequestError
                 raise self._connection_error(exc, method, path, cls) from None
             status = response.status_code
+            if status == 429:
+                self.throttled += 1
             if retry.safe_to_repeat(method, status) and attempt < self.retries:
                 retry_after = retry.parse_retry_after(response.headers.get("Retry-After"))
                 self.pause(attempt, retry_after, f"{method} {path} answered HTTP {status}")

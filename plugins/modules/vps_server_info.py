@@ -45,12 +45,14 @@ options:
     type: str
   page_concurrency:
     description:
-      - How many pages of the server list are read at the same time, after the first two.
+      - The most pages of the server list read at the same time, after the first two.
       - V(1) reads them one after another. A C(429) with C(Retry-After) pauses every concurrent reader.
+      - Each reader answered C(429) stops reading for the rest of the list (never the last one), so the listing
+        slows down to what the API accepts. Shown at verbosity C(-v) or more.
       - When the pages show that the account changed while they were read, the list is read again (up to three reads);
         if it keeps changing, every server seen is returned once with a warning.
     type: int
-    default: 8
+    default: 16
 seealso:
   - module: vpsorg.cloud.vps_server
 """
@@ -128,7 +130,7 @@ class VpsServerInfo(VpsModule):
         SERVER_SELECTOR_SPEC,
         status={"type": "str", "choices": STATUSES},
         location={"type": "str"},
-        page_concurrency={"type": "int", "default": 8},
+        page_concurrency={"type": "int", "default": 16},
     )
 
     def validate(self):
