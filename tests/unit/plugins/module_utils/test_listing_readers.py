@@ -73,7 +73,7 @@ def test_the_last_reader_never_leaves(api):
         target=lambda: listed.extend(s["id"] for s in client.list_servers(page_size=10)), daemon=True
     )
     reading.start()
-    reading.join(30)
+    reading.join(10)
     assert not reading.is_alive() and listed == list(range(1, 401))
     slow = [line for line in logged if "pages at a time" in line]
     assert [line.split("reading ")[1] for line in slow] == [f"{n} pages at a time from now on" for n in (3, 2, 1)]
@@ -120,6 +120,13 @@ def test_the_lowered_count_holds_for_the_next_read_of_the_same_listing():
     assert readers.start(pages_left=2) == 2
     # No new clients are made for a smaller read.
     assert len(readers.clients) == 4
+    # Down to one reader: the next read has one reader, whatever is left to read.
+    for _ in range(2):
+        readers.start(pages_left=10)
+        with readers.reader() as client:
+            client.throttled += 1
+    assert readers.start(pages_left=10) == 1
+    assert owner.logged[-1].endswith("reading 1 pages at a time from now on")
 
 
 def test_a_reader_whose_page_failed_goes_back_for_the_next_page():
@@ -146,3 +153,12 @@ def test_a_reader_whose_page_failed_goes_back_for_the_next_page():
         other.join(5)
         assert not other.is_alive()
     assert len({id(client) for client in taken}) == 2
+
+
+def test_the_client_counts_the_429_answers_it_got_and_nothing_else(api):
+    answers = [refusal(429), refusal(503), refusal(429), (200, {"Content-Type": "application/json"}, "{}")]
+    api.add_callback(responses.GET, API + "/servers/1/", callback=lambda request: answers.pop(0))
+    client = VpsClient(API, TOKEN, retries=3, sleep=lambda seconds: None)
+    assert client.throttled == 0
+    assert client.request("GET", "/servers/1/") == {}
+    assert client.throttled == 2 and client.request_count == 4
