@@ -45,7 +45,7 @@ options:
     type: str
   page_concurrency:
     description:
-      - The most pages of the server list read at the same time, after the first two.
+      - The most pages of the server list read at the same time, after the first.
       - V(1) reads them one after another. A C(429) with C(Retry-After) pauses every concurrent reader.
       - Each reader answered C(429) stops reading for the rest of the list (never the last one), so the listing
         slows down to what the API accepts. Shown at verbosity C(-v) or more.
