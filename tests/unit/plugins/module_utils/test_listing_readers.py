@@ -121,7 +121,7 @@ def test_the_lowered_count_holds_for_the_next_read_of_the_same_listing():
     # No new clients are made for a smaller read.
     assert len(readers.clients) == 4
     # Down to one reader: the next read has one reader, whatever is left to read.
-    for _ in range(2):
+    for _step in range(2):
         readers.start(pages_left=10)
         with readers.reader() as client:
             client.throttled += 1
