@@ -132,9 +132,10 @@ def test_list_falls_back_to_page_numbers_without_next(client, api):
 
 def test_list_stops_on_a_pagination_loop(client, api):
     api.get(SERVERS, json=page([server(1)], SERVERS + "?page=2", 10))
+    client.page_concurrency = 1  # nothing in flight beside page 2, so the count is exact
     with pytest.raises(VpsApiError, match="pagination does not end"):
         client.list_servers()
-    assert client.request_count <= 3
+    assert client.request_count == 2
 
 
 def test_list_drops_items_repeated_across_pages(client, api):
