@@ -104,7 +104,8 @@ options:
     description:
       - The most pages of the server list read at the same time, after the first.
       - With 100 ms per request, 10,000 servers at O(page_size=100) take about 0.8 s of waiting instead of 10 s.
-      - V(1) reads the pages one after another. A C(429) with C(Retry-After) pauses every concurrent reader.
+      - V(1) reads the pages one after another; at most V(64). A C(429) with C(Retry-After) pauses every concurrent
+        reader.
       - Each reader answered C(429) stops reading for the rest of the list (never the last one), so the listing
         slows down to what the API accepts. Shown at verbosity C(-v) or more.
     type: int
@@ -171,6 +172,7 @@ from ansible.module_utils.parsing.convert_bool import BOOLEANS_FALSE, BOOLEANS_T
 from ansible.plugins.inventory import BaseInventoryPlugin, Cacheable, Constructable
 from ansible.release import __version__ as ANSIBLE_CORE_VERSION
 from ansible.utils.vars import combine_vars
+from ansible_collections.vpsorg.cloud.plugins.module_utils import listing
 from ansible_collections.vpsorg.cloud.plugins.module_utils.connection import (
     connection_problems,
     insecure_url_warning,
@@ -283,6 +285,11 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
         for option in ("page_size", "details_concurrency", "page_concurrency"):
             if self.get_option(option) <= 0:
                 raise AnsibleParserError(f"vpsorg.cloud.vps: {option} must be a positive number")
+        if self.get_option("page_concurrency") > listing.MAX_PAGE_CONCURRENCY:
+            raise AnsibleParserError(
+                f"vpsorg.cloud.vps: page_concurrency must be at most {listing.MAX_PAGE_CONCURRENCY}, "
+                f"got {self.get_option('page_concurrency')}"
+            )
         if settings["inventory_hostname"] == "template" and not self.get_option("inventory_hostname_template"):
             raise AnsibleParserError("vpsorg.cloud.vps: inventory_hostname: template needs inventory_hostname_template")
         if settings["ansible_host_source"] == "ipv6_address" and not self.get_option("fetch_details"):

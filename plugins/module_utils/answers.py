@@ -60,7 +60,10 @@ def read(response, scrub=str):
         return Answer(None, False, content_type, snippet)
     if _depth(body) > MAX_DEPTH:
         return Answer(None, False, content_type, snippet)
-    json_type = content_type.endswith("json") or content_type.endswith("+json")
+    # application/json, or a structured suffix such as application/problem+json; not any type
+    # whose name merely ends in the letters (application/notjson).
+    subtype = content_type.partition("/")[2]
+    json_type = subtype == "json" or subtype.endswith("+json")
     return Answer(body, json_type, content_type, snippet)
 
 

@@ -30,6 +30,10 @@ MAX_PAGES = 10000
 # Concurrent page reads of one listing: 100 pages at 100 ms take ~0.8 s instead of ~10 s. An API
 # that takes fewer at a time says so with 429, and the listing slows down to that (Readers).
 DEFAULT_PAGE_CONCURRENCY = 16
+# More readers than this no longer shorten a listing (each page's JSON is parsed by the one
+# interpreter), but do open that many connections to the API at once: a typo such as 1000 is
+# refused rather than taken as a flood.
+MAX_PAGE_CONCURRENCY = 64
 # Reads of the whole list before giving up on pages that fit together (an account that changes
 # faster than it can be listed): 1 read and 2 re-reads.
 MAX_READS = 3

@@ -46,7 +46,7 @@ options:
   page_concurrency:
     description:
       - The most pages of the server list read at the same time, after the first.
-      - V(1) reads them one after another. A C(429) with C(Retry-After) pauses every concurrent reader.
+      - V(1) reads them one after another; at most V(64). A C(429) with C(Retry-After) pauses every concurrent reader.
       - Each reader answered C(429) stops reading for the rest of the list (never the last one), so the listing
         slows down to what the API accepts. Shown at verbosity C(-v) or more.
       - When the pages show that the account changed while they were read, the list is read again (up to three reads);
@@ -115,7 +115,7 @@ failure:
   sample: {reason: http_error, status: 402, method: POST, path: /servers/, detail: Low balance., field_errors: {}}
 """
 
-from ansible_collections.vpsorg.cloud.plugins.module_utils import contract
+from ansible_collections.vpsorg.cloud.plugins.module_utils import contract, listing
 from ansible_collections.vpsorg.cloud.plugins.module_utils.base_module import (
     SERVER_SELECTOR_SPEC,
     InvalidOption,
@@ -130,12 +130,16 @@ class VpsServerInfo(VpsModule):
         SERVER_SELECTOR_SPEC,
         status={"type": "str", "choices": STATUSES},
         location={"type": "str"},
-        page_concurrency={"type": "int", "default": 16},
+        page_concurrency={"type": "int", "default": listing.DEFAULT_PAGE_CONCURRENCY},
     )
 
     def validate(self):
-        if self.params["page_concurrency"] < 1:
-            raise InvalidOption("page_concurrency", "page_concurrency must be a positive number")
+        concurrency = self.params["page_concurrency"]
+        if not 1 <= concurrency <= listing.MAX_PAGE_CONCURRENCY:
+            raise InvalidOption(
+                "page_concurrency",
+                f"page_concurrency must be between 1 and {listing.MAX_PAGE_CONCURRENCY}, got {concurrency}",
+            )
 
     def run(self):
         if self.params["id"] is not None:

@@ -21,6 +21,7 @@ CASES = [
     ("ansible_host_source: public", ["ansible_host_source"]),
     ("details_concurrency: 0", ["details_concurrency"]),
     ("page_concurrency: 0", ["page_concurrency"]),
+    ("page_concurrency: 65", ["page_concurrency", "at most 64", "got 65"]),
     ("validate_certs: maybe", ["validate_certs"]),
 ]
 

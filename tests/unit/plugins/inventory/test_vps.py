@@ -579,3 +579,14 @@ def test_plugin_module_does_not_speak_http():
     source = Path(vps.__file__).read_text(encoding="utf-8")
     assert "import requests" not in source
     assert "requests" not in {name.split(".")[0] for name in sys.modules[vps.__name__].__dict__}
+
+
+@pytest.mark.parametrize(("value", "refused"), [(64, False), (65, True), (1000, True)])
+def test_page_concurrency_above_the_most_is_refused_before_any_request(run, fake_client, value, refused):
+    if refused:
+        with pytest.raises(AnsibleParserError, match=f"page_concurrency must be at most 64, got {value}"):
+            run({"page_concurrency": value})
+        assert fake_client.instances == []
+    else:
+        run({"page_concurrency": value})
+        assert fake_client.instances[0].kwargs["page_concurrency"] == value

@@ -51,13 +51,21 @@ def test_by_id_other_filters_still_apply(monkeypatch):
     assert run(monkeypatch, FakeClient(*FLEET), id=2, status="active").result["servers"] == []
 
 
-@pytest.mark.parametrize("page_concurrency", [0, -1])
-def test_page_concurrency_below_one_is_refused_before_any_request(monkeypatch, page_concurrency):
+@pytest.mark.parametrize("page_concurrency", [0, -1, 65, 1000])
+def test_page_concurrency_out_of_range_is_refused_before_any_request(monkeypatch, page_concurrency):
     client = FakeClient(*FLEET)
     done = run(monkeypatch, client, page_concurrency=page_concurrency)
-    assert done.failed and done.result["msg"] == "page_concurrency must be a positive number"
+    assert done.failed
+    assert done.result["msg"] == f"page_concurrency must be between 1 and 64, got {page_concurrency}"
     assert done.result["failure"] == {"reason": "invalid_option", "option": "page_concurrency"}
     assert client.calls == []
+
+
+@pytest.mark.parametrize("page_concurrency", [1, 64])
+def test_page_concurrency_at_either_bound_is_used(monkeypatch, page_concurrency):
+    client = FakeClient(*FLEET)
+    done = run(monkeypatch, client, page_concurrency=page_concurrency)
+    assert not done.failed and client.page_concurrency == page_concurrency
 
 
 def test_listing_reads_pages_as_configured_and_warns_through_the_module(monkeypatch):
