@@ -6,6 +6,7 @@ import json
 import random
 import re
 import threading
+import time
 from urllib.parse import parse_qsl, urlsplit
 
 import pytest
@@ -37,11 +38,13 @@ def page(ids, next_url=None, count=..., **extra):
 class Pages:
     """Answers each request path below api_url from `table` (path -> answer, or a list of answers
     given in turn, the last one repeating; an answer is a body or (status, body)); `fallback(path)`
-    answers the others. Records each path asked for and the thread that asked."""
+    answers the others, `fallback_delay` seconds late (outside the lock, so the table's answers are
+    not held up). Records each path asked for and the thread that asked."""
 
-    def __init__(self, table=None, fallback=None):
+    def __init__(self, table=None, fallback=None, fallback_delay=0):
         self.table = {key: list(value) if isinstance(value, list) else [value] for key, value in (table or {}).items()}
         self.fallback = fallback or (lambda path: (404, {"detail": "Not found."}))
+        self.fallback_delay = fallback_delay
         self.requested = []
         self.threads = []
         self.lock = threading.Lock()
@@ -59,6 +62,8 @@ class Pages:
                 answer = answers.pop(0) if len(answers) > 1 else answers[0]
             else:
                 answer = self.fallback(path)
+        if path not in self.table and self.fallback_delay:
+            time.sleep(self.fallback_delay)
         status, body = answer if isinstance(answer, tuple) else (200, answer)
         return status, {"Content-Type": "application/json"}, json.dumps(body)
 
@@ -232,6 +237,9 @@ def test_a_second_page_that_links_elsewhere_is_refused_with_no_page_sent_after_i
             "/servers/?page=2": page([2], API + "/servers/?page=2", count=count),
         },
         fallback=lambda path: page([9], None, count=count),
+        # The other pages answer late, so page 2 is refused while they are still in flight: how
+        # many of them were sent depends on the readers only, not on how threads were scheduled.
+        fallback_delay=0.05,
     )
     client, _logged = serve(api, pages, page_concurrency=concurrency)
     with pytest.raises(NotTheApiError) as failure:
