@@ -1,0 +1,215 @@
+"""Add to an antsibull-docs Sphinx source tree what antsibull-docs does not write itself.
+
+- the guides: every docs/*.md present (with the images and example files they link), rendered
+  by myst-parser, so a guide added later appears without a change here;
+- a page for each ansible-rulebook event source (extensions/eda/plugins/event_source), from its
+  DOCUMENTATION and EXAMPLES, laid out like antsibull-docs' plugin pages (options table,
+  examples); antsibull-docs has no page type for event sources;
+- the changelog as antsibull-changelog rendered it;
+- the root page with the guides, the collection, the event sources and the changelog, and the
+  Sphinx settings the site needs (myst-parser, no intersphinx: the build never goes online).
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import shutil
+import zlib
+from pathlib import Path
+
+import yaml
+from antsibull_docs_parser.parser import Context, parse
+from antsibull_docs_parser.rst import to_rst_plain
+
+EVENT_SOURCES = "extensions/eda/plugins/event_source"
+
+# Labels of the Ansible documentation that antsibull-docs' pages refer to (the inventory cache
+# options, the common return values, the configuration settings). The real site resolves them
+# with intersphinx over the network; this build resolves them from a local inventory of just
+# these, so the links still lead to docs.ansible.com and nothing is fetched.
+ANSIBLE_DOCS = "https://docs.ansible.com/projects/ansible/devel/"
+ANSIBLE_LABELS = {
+    "ansible_configuration_settings": ("reference_appendices/config.html", "Ansible Configuration Settings"),
+    "common_return_values": ("reference_appendices/common_return_values.html", "Return Values"),
+}
+ANSIBLE_ENVVARS = ("ANSIBLE_CACHE_PLUGIN", "ANSIBLE_CACHE_PLUGIN_CONNECTION", "ANSIBLE_CACHE_PLUGIN_PREFIX",
+                   "ANSIBLE_CACHE_PLUGIN_TIMEOUT")
+INVENTORY = "ansible_devel.inv"
+
+CONF_EXTRA = """
+# Added by scripts/docs_pages.py: Markdown guides, and no network at build time.
+extensions.append('myst_parser')
+intersphinx_mapping = {'ansible_devel': (ANSIBLE_DOCS, INVENTORY)}
+source_suffix = {'.rst': 'restructuredtext', '.md': 'markdown'}
+myst_heading_anchors = 3
+suppress_warnings = ['myst.header']
+"""
+
+
+def write_inventory(path: Path) -> None:
+    """A Sphinx (intersphinx) inventory, version 2, of ANSIBLE_LABELS and ANSIBLE_ENVVARS."""
+    lines = [f"{name} std:label -1 {uri} {title}" for name, (uri, title) in ANSIBLE_LABELS.items()]
+    lines += [f"{name} std:envvar 1 reference_appendices/config.html#envvar-$ -" for name in ANSIBLE_ENVVARS]
+    header = "# Sphinx inventory version 2\n# Project: Ansible\n# Version: devel\n"
+    header += "# The remainder of this file is compressed using zlib.\n"
+    path.write_bytes(header.encode() + zlib.compress("\n".join(lines).encode() + b"\n"))
+
+
+def rst_text(text: str | list[str]) -> str:
+    """Ansible markup (C(), O(), E() ...) as reStructuredText."""
+    return to_rst_plain(parse(text, Context()), par_sep="\n\n")
+
+
+def indent(text: str, prefix: str) -> str:
+    return "\n".join(prefix + line if line else "" for line in text.splitlines())
+
+
+def heading(text: str, char: str, over: bool = False) -> str:
+    line = char * len(text)
+    return f"{line}\n{text}\n{line}\n" if over else f"{text}\n{line}\n"
+
+
+def plugin_strings(path: Path) -> dict[str, str]:
+    """DOCUMENTATION and EXAMPLES of a plugin file, read without importing it."""
+    found = {}
+    for node in ast.parse(path.read_text(encoding="utf-8")).body:
+        if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
+            name = node.targets[0].id
+            if name in ("DOCUMENTATION", "EXAMPLES") and isinstance(node.value, ast.Constant):
+                found[name] = node.value.value
+    missing = {"DOCUMENTATION", "EXAMPLES"} - found.keys()
+    if missing:
+        raise SystemExit(f"{path}: no {' or '.join(sorted(missing))} string")
+    return found
+
+
+def option_rows(options: dict) -> list[str]:
+    rows = []
+    for name, spec in options.items():
+        details = [f":literal:`{spec.get('type', 'str')}`"]
+        if "default" in spec:
+            details.append(f"default: :literal:`{yaml.safe_dump(spec['default'], default_flow_style=True).strip()}`")
+        if spec.get("choices"):
+            details.append("choices: " + ", ".join(f":literal:`{c}`" for c in spec["choices"]))
+        rows.append(
+            f"   * - .. _event_source_option_{name}:\n\n       **{name}**\n\n"
+            + indent(" |br| ".join(details), "       ")
+            + "\n     - "
+            + indent(rst_text(spec["description"]), "       ").lstrip()
+        )
+    return rows
+
+
+def event_source_page(fqcn: str, strings: dict[str, str]) -> str:
+    doc = yaml.safe_load(strings["DOCUMENTATION"])
+    title = f"{fqcn} event source -- {rst_text(doc['short_description']).rstrip('.')}"
+    parts = [
+        f".. _ansible_collections.{fqcn}_event_source:\n",
+        heading(title, "*", over=True),
+        ".. |br| raw:: html\n\n   <br>\n",
+        "An `ansible-rulebook <https://ansible.readthedocs.io/projects/rulebook/>`_ event source of the "
+        "vpsorg.cloud collection. Use it in a rulebook as :literal:`" + fqcn + "`.\n",
+        heading("Synopsis", "-"),
+        "\n".join("- " + indent(rst_text(par), "  ").lstrip() for par in doc["description"]) + "\n",
+        heading("Parameters", "-"),
+        ".. list-table::\n   :header-rows: 1\n   :widths: 30 70\n   :class: ansible-option-table\n\n"
+        "   * - Parameter\n     - Comments\n" + "\n".join(option_rows(doc.get("options", {}))) + "\n",
+    ]
+    if doc.get("notes"):
+        parts += [heading("Notes", "-"), "\n".join("- " + rst_text(n) for n in doc["notes"]) + "\n"]
+    parts += [
+        heading("Examples", "-"),
+        ".. code-block:: yaml+jinja\n\n" + indent(strings["EXAMPLES"].strip("\n"), "    ") + "\n",
+    ]
+    return "\n".join(parts)
+
+
+def write_event_sources(repo: Path, rst: Path) -> list[str]:
+    pages = []
+    for path in sorted((repo / EVENT_SOURCES).glob("*.py")):
+        if path.name.startswith("_"):
+            continue
+        fqcn = f"vpsorg.cloud.{path.stem}"
+        target = rst / "event_sources" / f"{path.stem}.rst"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(event_source_page(fqcn, plugin_strings(path)), encoding="utf-8")
+        pages.append(f"event_sources/{path.stem}")
+    return pages
+
+
+def copy_guides(repo: Path, rst: Path) -> None:
+    """docs/*.md with what they link to (images, docs/examples/); their relative links keep working."""
+    guides = rst / "guides"
+    guides.mkdir(parents=True, exist_ok=True)
+    for path in sorted((repo / "docs").iterdir()):
+        if path.is_file() and path.suffix in (".md", ".png", ".svg", ".yml", ".yaml"):
+            shutil.copy2(path, guides / path.name)
+    if (repo / "docs" / "examples").is_dir():
+        shutil.copytree(repo / "docs" / "examples", guides / "examples")
+
+
+def root_index(event_sources: list[str], version: str) -> str:
+    sources = "\n".join(f"   {page}" for page in event_sources)
+    return f""".. _docsite_root_index:
+
+{heading(f"vpsorg.cloud {version}", "=")}
+The Ansible collection for VPS.org servers: modules, a dynamic inventory, a fleet role and an
+Event-Driven Ansible event source.
+
+.. toctree::
+   :maxdepth: 1
+   :caption: Guides:
+   :glob:
+
+   guides/*
+
+.. toctree::
+   :maxdepth: 2
+   :caption: Collection:
+
+   collections/vpsorg/cloud/index
+
+.. toctree::
+   :maxdepth: 1
+   :caption: Event sources (ansible-rulebook):
+
+{sources}
+
+.. toctree::
+   :maxdepth: 1
+   :caption: Changelog:
+
+   changelog
+
+.. toctree::
+   :maxdepth: 1
+   :caption: Indexes:
+   :glob:
+
+   collections/index_*
+   collections/environment_variables
+"""
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repo", type=Path, required=True)
+    parser.add_argument("--src", type=Path, required=True, help="the sphinx-init directory (conf.py, rst/)")
+    parser.add_argument("--changelog", type=Path, required=True)
+    parser.add_argument("--version", required=True)
+    args = parser.parse_args()
+
+    rst = args.src / "rst"
+    copy_guides(args.repo, rst)
+    event_sources = write_event_sources(args.repo, rst)
+    shutil.copy2(args.changelog, rst / "changelog.rst")
+    (rst / "index.rst").write_text(root_index(event_sources, args.version), encoding="utf-8")
+    write_inventory(args.src / INVENTORY)
+    with (args.src / "conf.py").open("a", encoding="utf-8") as conf:
+        inventory = str((args.src / INVENTORY).resolve())
+        conf.write(CONF_EXTRA.replace("ANSIBLE_DOCS", repr(ANSIBLE_DOCS)).replace("INVENTORY", repr(inventory)))
+
+
+if __name__ == "__main__":
+    main()
