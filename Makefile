@@ -37,7 +37,7 @@ IMPORTER_STAMP := $(IMPORTER_VENV)/.installed
 # a page measured before a code change is regenerated once the change is done, and every other
 # gate should have run by then.
 GATES := ruff python-floor ansible-lint sanity compat-sanity units sim-test integration compat eda molecule galaxy \
-	docs-lint changelog-lint ee-check docs-current
+	docs-lint docs-site changelog-lint ee-check docs-current
 
 # all_skipped_fails (tests/pytest_plugins): a run whose every collected test skipped fails too.
 PYTEST := PYTHONPATH=$(CURDIR)/tests/pytest_plugins $(BIN)/python -m pytest -p no:cacheprovider -p all_skipped_fails
@@ -47,7 +47,7 @@ $(PYTEST) $(1) || { rc=$$?; [ $$rc -ne 5 ] || echo "error: no tests collected fr
 endef
 
 .PHONY: help venv importer-venv eda-venv eda-measure compat-venvs compat-sanity collection-link test $(GATES) lint \
-	demo bench faults mutation python-floor clean
+	demo bench faults mutation python-floor clean docs docs-venv chromium
 
 help:
 	@echo "make venv        tool venv (.venv) + collection symlink + ansible-test bootstrap"
@@ -57,6 +57,7 @@ help:
 	@echo "make faults      run the fault scenarios and write docs/fault-tolerance.md"
 	@echo "make mutation    mutation testing of plugins/module_utils and plugins/modules; writes docs/mutation.md"
 	@echo "make eda-venv    ansible-rulebook venv (.venvs/eda) for the eda gate"
+	@echo "make docs        the HTML documentation site in .cache/docs/html (venv .venvs/docs)"
 	@echo "make eda-measure event latency and requests per poll of the event source"
 	@echo "gates:           $(GATES) (make lint = ruff + ansible-lint)"
 
@@ -147,6 +148,43 @@ galaxy: venv importer-venv
 
 docs-lint: venv
 	cd $(COLLECTION_DIR) && $(BIN)/antsibull-docs lint-collection-docs --plugin-docs --skip-rstcheck .
+
+# --- documentation site ----------------------------------------------------------------------
+# `make docs` builds the HTML site (scripts/docs_build.sh) in its own venv on Python 3.12 with
+# ansible-core 2.21 (requirements/docs.txt, pinned by requirements/constraints-docs.txt), so it
+# never meets the tool venv's pins. The docs-site gate then opens every page in Debian's Chromium
+# (scripts/docs_check.py, Playwright; its own browser download is not reachable) and fails on a
+# page problem or on any Sphinx warning. Screenshots land in .cache/docs/screenshots.
+DOCS_VENV := $(CURDIR)/.venvs/docs
+DOCS_STAMP := $(DOCS_VENV)/.installed
+DOCS_PYTHON ?= $(lastword $(sort $(wildcard $(or $(PYENV_ROOT),$(HOME)/.pyenv)/versions/3.12.*/bin/python3.12)))
+DOCS_OUT := $(CACHE)/docs
+CHROMIUM ?= /usr/bin/chromium
+
+docs-venv: $(DOCS_STAMP)
+
+$(DOCS_STAMP): requirements/docs.txt requirements/constraints-docs.txt
+	@[ -n "$(DOCS_PYTHON)" ] || { echo "error: no Python 3.12 at \$$(pyenv root)/versions/3.12.*/bin/python3.12 (set DOCS_PYTHON)" >&2; exit 1; }
+	[ -x $(DOCS_VENV)/bin/python ] || $(DOCS_PYTHON) -m venv $(DOCS_VENV)
+	$(DOCS_VENV)/bin/python -m pip install --quiet -r requirements/docs.txt -c requirements/constraints-docs.txt
+	touch $@
+
+docs: docs-venv collection-link
+	scripts/docs_build.sh $(DOCS_VENV)/bin $(DOCS_OUT)
+
+# Debian's chromium, installed once when missing (CI runs as root on a fresh machine).
+chromium:
+	@[ -x $(CHROMIUM) ] || { \
+		[ "$$(id -u)" = 0 ] || { echo "error: $(CHROMIUM) missing: apt-get install chromium (as root)" >&2; exit 1; }; \
+		echo "installing chromium with apt-get"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium >/dev/null; }
+
+docs-site: docs chromium
+	rc=0; $(DOCS_VENV)/bin/python scripts/docs_check.py --site $(DOCS_OUT)/html --repo . --chromium $(CHROMIUM) \
+		--screenshots $(DOCS_OUT)/screenshots || rc=$$?; \
+	if [ -s $(DOCS_OUT)/sphinx-warnings.log ]; then \
+		echo "docs-site: Sphinx warned:" >&2; cat $(DOCS_OUT)/sphinx-warnings.log >&2; rc=1; fi; \
+	exit $$rc
 
 changelog-lint: venv
 	$(BIN)/antsibull-changelog lint

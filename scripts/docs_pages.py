@@ -33,8 +33,12 @@ ANSIBLE_LABELS = {
     "ansible_configuration_settings": ("reference_appendices/config.html", "Ansible Configuration Settings"),
     "common_return_values": ("reference_appendices/common_return_values.html", "Return Values"),
 }
-ANSIBLE_ENVVARS = ("ANSIBLE_CACHE_PLUGIN", "ANSIBLE_CACHE_PLUGIN_CONNECTION", "ANSIBLE_CACHE_PLUGIN_PREFIX",
-                   "ANSIBLE_CACHE_PLUGIN_TIMEOUT")
+ANSIBLE_ENVVARS = (
+    "ANSIBLE_CACHE_PLUGIN",
+    "ANSIBLE_CACHE_PLUGIN_CONNECTION",
+    "ANSIBLE_CACHE_PLUGIN_PREFIX",
+    "ANSIBLE_CACHE_PLUGIN_TIMEOUT",
+)
 INVENTORY = "ansible_devel.inv"
 
 CONF_EXTRA = """
