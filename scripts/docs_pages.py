@@ -88,37 +88,93 @@ def plugin_strings(path: Path) -> dict[str, str]:
     return found
 
 
-def option_rows(options: dict) -> list[str]:
+OPTION_TABLE = """.. list-table::
+  :width: 100%
+  :widths: auto
+  :header-rows: 1
+  :class: longtable ansible-option-table
+
+  * - Parameter
+    - Comments
+
+"""
+# antsibull-docs' option cells, so the theme styles the event source's table like a module's.
+OPTION_NAME_CELL = """  * - .. raw:: html
+
+        <div class="ansible-option-cell">
+        <div class="ansibleOptionAnchor" id="parameter-{name}"></div>
+
+      .. _{label}__parameter-{name}:
+
+      .. rst-class:: ansible-option-title
+
+      **{name}**
+
+      .. raw:: html
+
+        <a class="ansibleOptionLink" href="#parameter-{name}" title="Permalink to this option"></a>
+
+      .. ansible-option-type-line::
+
+        :ansible-option-type:`{type}`
+
+      .. raw:: html
+
+        </div>
+
+    - .. raw:: html
+
+        <div class="ansible-option-cell">
+
+"""
+OPTION_CELL_END = """
+      .. raw:: html
+
+        </div>
+"""
+
+
+# Type names as antsibull-docs shows them on plugin pages.
+TYPE_NAMES = {"str": "string", "int": "integer", "bool": "boolean", "dict": "dictionary"}
+
+
+def yaml_value(value: object) -> str:
+    return yaml.safe_dump(value, default_flow_style=True).strip().removesuffix("...").strip()
+
+
+def option_rows(label: str, options: dict) -> str:
     rows = []
     for name, spec in options.items():
-        details = [f":literal:`{spec.get('type', 'str')}`"]
-        if "default" in spec:
-            details.append(f"default: :literal:`{yaml.safe_dump(spec['default'], default_flow_style=True).strip()}`")
+        kind = spec.get("type", "str")
+        cell = [OPTION_NAME_CELL.format(name=name, label=label, type=TYPE_NAMES.get(kind, kind))]
+        cell.append(indent(rst_text(spec["description"]), "      ") + "\n")
         if spec.get("choices"):
-            details.append("choices: " + ", ".join(f":literal:`{c}`" for c in spec["choices"]))
-        rows.append(
-            f"   * - .. _event_source_option_{name}:\n\n       **{name}**\n\n"
-            + indent(" |br| ".join(details), "       ")
-            + "\n     - "
-            + indent(rst_text(spec["description"]), "       ").lstrip()
-        )
-    return rows
+            cell.append("\n      .. rst-class:: ansible-option-line\n\n      :ansible-option-choices:`Choices:`\n\n")
+            cell += [f"      - :ansible-option-choices-entry:`{yaml_value(c)}`\n" for c in spec["choices"]]
+        if "default" in spec:
+            default = yaml_value(spec["default"])
+            cell.append(
+                "\n      .. rst-class:: ansible-option-line\n\n"
+                f"      :ansible-option-default-bold:`Default:` :ansible-option-default:`{default}`\n"
+            )
+        cell.append(OPTION_CELL_END)
+        rows.append("".join(cell))
+    return "\n".join(rows)
 
 
 def event_source_page(fqcn: str, strings: dict[str, str]) -> str:
     doc = yaml.safe_load(strings["DOCUMENTATION"])
     title = f"{fqcn} event source -- {rst_text(doc['short_description']).rstrip('.')}"
+    label = f"ansible_collections.{fqcn}_event_source"
     parts = [
-        f".. _ansible_collections.{fqcn}_event_source:\n",
+        f".. _{label}:\n",
         heading(title, "*", over=True),
-        ".. |br| raw:: html\n\n   <br>\n",
         "An `ansible-rulebook <https://ansible.readthedocs.io/projects/rulebook/>`_ event source of the "
         "vpsorg.cloud collection. Use it in a rulebook as :literal:`" + fqcn + "`.\n",
         heading("Synopsis", "-"),
         "\n".join("- " + indent(rst_text(par), "  ").lstrip() for par in doc["description"]) + "\n",
         heading("Parameters", "-"),
-        ".. list-table::\n   :header-rows: 1\n   :widths: 30 70\n   :class: ansible-option-table\n\n"
-        "   * - Parameter\n     - Comments\n" + "\n".join(option_rows(doc.get("options", {}))) + "\n",
+        OPTION_TABLE + option_rows(label, doc.get("options", {})),
     ]
     if doc.get("notes"):
         parts += [heading("Notes", "-"), "\n".join("- " + rst_text(n) for n in doc["notes"]) + "\n"]
