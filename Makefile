@@ -177,7 +177,7 @@ chromium:
 	@[ -x $(CHROMIUM) ] || { \
 		[ "$$(id -u)" = 0 ] || { echo "error: $(CHROMIUM) missing: apt-get install chromium (as root)" >&2; exit 1; }; \
 		echo "installing chromium with apt-get"; \
-		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium >/dev/null; }
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive DEBCONF_NOWARNINGS=yes apt-get install -y -qq --no-install-recommends chromium >/dev/null; }
 
 docs-site: docs chromium
 	rc=0; $(DOCS_VENV)/bin/python scripts/docs_check.py --site $(DOCS_OUT)/html --repo . --chromium $(CHROMIUM) \

@@ -100,7 +100,13 @@ def serve(site: Path) -> tuple[http.server.ThreadingHTTPServer, str]:
         def log_message(self, *args: object) -> None:
             pass
 
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Quiet, directory=str(site)))
+    class Server(http.server.ThreadingHTTPServer):
+        def handle_error(self, request: object, client_address: object) -> None:
+            # The browser drops connections it no longer needs (a page closed mid-load): not a finding.
+            if not isinstance(sys.exc_info()[1], ConnectionError):
+                super().handle_error(request, client_address)
+
+    server = Server(("127.0.0.1", 0), functools.partial(Quiet, directory=str(site)))
     threading.Thread(target=server.serve_forever, daemon=True).start()
     return server, f"http://127.0.0.1:{server.server_address[1]}/"
 
@@ -222,7 +228,7 @@ def run(site: Path, repo: Path, chromium: str, shots: Path) -> Report:
     shots.mkdir(parents=True, exist_ok=True)
     try:
         with sync_playwright() as pw:
-            browser = pw.chromium.launch(executable_path=chromium, args=["--headless=new"])
+            browser = pw.chromium.launch(executable_path=chromium)
             context = browser.new_context(viewport={"width": 1280, "height": 900})
             # The site must be self-contained: anything it asks of another host is refused and reported.
             context.route(lambda url: not url.startswith(base), lambda route: route.abort())
