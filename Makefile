@@ -152,8 +152,13 @@ docs-lint: venv
 changelog-lint: venv
 	$(BIN)/antsibull-changelog lint
 
+# The collection's EE requirements, and the example execution / decision environments of
+# docs/controller.md through ansible-builder create (no container engine needed).
+EE_DEFINITIONS := docs/examples/controller/execution-environment.yml docs/examples/controller/decision-environment.yml
+
 ee-check: venv
-	$(BIN)/python scripts/ee_check.py --builder $(BIN)/ansible-builder --collections $(COLLECTIONS_ROOT) --expect requests
+	$(BIN)/python scripts/ee_check.py --builder $(BIN)/ansible-builder --collections $(COLLECTIONS_ROOT) --expect requests \
+		$(addprefix --definition ,$(EE_DEFINITIONS))
 
 # --- Event-Driven Ansible --------------------------------------------------------------------
 
