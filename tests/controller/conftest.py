@@ -2,35 +2,21 @@
 
 from __future__ import annotations
 
-import secrets
 import sys
 from pathlib import Path
 
 import pytest
-from vps_sim.testing import Simulator
 
 # The integration suite's harness (base environment, API helpers) is shared.
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "integration"))
 
 from controller import require_controller_venv
+from harness import secret_token_simulator_fixtures
 
-PROVISION_DELAY = 0.3
-TRANSITION_DELAY = 0.2
+sim, clean_sim = secret_token_simulator_fixtures("ctl", provision_delay=0.3, transition_delay=0.2)
 
 
-@pytest.fixture(scope="session")
-def controller_bin() -> Path:
+@pytest.fixture(scope="session", autouse=True)
+def controller_venv() -> Path:
+    """Fails every test, saying how to build it, when the controller venv is missing."""
     return require_controller_venv()
-
-
-@pytest.fixture(scope="module")
-def sim():
-    token = "ctl-secret-" + secrets.token_hex(12)
-    with Simulator(tokens=[token], provision_delay=PROVISION_DELAY, transition_delay=TRANSITION_DELAY) as simulator:
-        yield simulator
-
-
-@pytest.fixture
-def clean_sim(sim):
-    sim.reset()
-    return sim
