@@ -91,7 +91,7 @@ def test_project_inventory_source_as_controller_syncs_it(tmp_path, clean_sim):
     hostvars = data["_meta"]["hostvars"]
     assert set(hostvars) == set(servers)
     for name, server in servers.items():
-        _, listed = api_call(sim, "GET", f"/servers/{server['id']}/")
+        listed = api_call(sim, "GET", f"/servers/{server['id']}/")[1]
         assert hostvars[name]["vps_id"] == server["id"]
         assert hostvars[name]["vcpus"] == listed["plan"]["vcpus"]
         assert hostvars[name]["ansible_host"] == listed["ip_address"]
@@ -101,9 +101,9 @@ def test_project_inventory_source_as_controller_syncs_it(tmp_path, clean_sim):
     assert "vpsorg.cloud.vps" in proc.stderr, "ANSIBLE_VERBOSE_TO_STDERR: the plugin's -v lines go to the log"
 
     # A rename keeps vps_id: with instance_id vps_id, controller renames its host instead of replacing it.
-    status, _ = api_call(sim, "PATCH", f"/servers/{servers['web-02']['id']}/", {"name": "web-02-renamed"})
+    status = api_call(sim, "PATCH", f"/servers/{servers['web-02']['id']}/", {"name": "web-02-renamed"})[0]
     assert status == 200
-    renamed, _ = sync(tmp_path, sim, source, "second")
+    renamed = sync(tmp_path, sim, source, "second")[0]
     assert set(renamed["_meta"]["hostvars"]) == {"web-01", "web-02-renamed", "db-01"}
     assert renamed["_meta"]["hostvars"]["web-02-renamed"]["vps_id"] == servers["web-02"]["id"]
 

@@ -119,11 +119,11 @@ def test_provision_power_and_teardown_jobs_keep_the_token_out_of_their_artifacts
     cached = cached_facts(provision, "localhost")
     assert cached["vps_fleet_names"] == present
 
-    power, _ = job(pdd, "power.yml", {"vps_power_state": "stopped", "vps_power_names": ["web-01"]})
+    power = job(pdd, "power.yml", {"vps_power_state": "stopped", "vps_power_names": ["web-01"]})[0]
     assert statuses(sim)["web-01"] == "stopped"
     assert "ansible_env" not in cached_facts(power, "localhost")
 
-    teardown, _ = job(pdd, "teardown.yml", FLEET)
+    teardown = job(pdd, "teardown.yml", FLEET)[0]
     assert statuses(sim) == {}
 
     for artifacts in (provision, power, teardown):
