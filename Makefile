@@ -189,14 +189,15 @@ eda-measure: venv eda-venv
 # What an execution environment runs (ansible-core 2.21 on Python 3.12) plus ansible-runner,
 # ansible-navigator and ansible-builder, in its own venv (requirements/controller.txt, every
 # version in requirements/constraints-controller.txt): independent of the dev tools' pins.
-CONTROLLER_PYTHON ?= $(shell pyenv root 2>/dev/null)/versions/3.12.1/bin/python3.12
+PYENV_ROOT ?= $(shell pyenv root 2>/dev/null)
+CONTROLLER_PYTHON ?= $(or $(lastword $(sort $(wildcard $(PYENV_ROOT)/versions/3.12.*/bin/python3.12))),python3.12)
 CONTROLLER_VENV := $(CURDIR)/.venvs/controller
 CONTROLLER_STAMP := $(CONTROLLER_VENV)/.installed
 
 controller-venv: $(CONTROLLER_STAMP)
 
 $(CONTROLLER_STAMP): requirements/controller.txt requirements/constraints-controller.txt
-	@[ -x $(CONTROLLER_PYTHON) ] || { echo "error: the controller venv needs Python 3.12 at $(CONTROLLER_PYTHON) (set CONTROLLER_PYTHON)" >&2; exit 1; }
+	@command -v $(CONTROLLER_PYTHON) >/dev/null || { echo "error: the controller venv needs Python 3.12 ($(CONTROLLER_PYTHON) not found; set CONTROLLER_PYTHON)" >&2; exit 1; }
 	[ -x $(CONTROLLER_VENV)/bin/python ] || $(CONTROLLER_PYTHON) -m venv $(CONTROLLER_VENV)
 	$(CONTROLLER_VENV)/bin/python -m pip install --quiet -r requirements/controller.txt -c requirements/constraints-controller.txt
 	touch $@
