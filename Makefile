@@ -37,7 +37,7 @@ IMPORTER_STAMP := $(IMPORTER_VENV)/.installed
 # a page measured before a code change is regenerated once the change is done, and every other
 # gate should have run by then.
 GATES := ruff python-floor ansible-lint sanity compat-sanity units sim-test integration compat eda molecule galaxy \
-	docs-lint docs-site changelog-lint ee-check docs-current
+	docs-lint docs-site changelog-lint ee-check controller docs-current
 
 # all_skipped_fails (tests/pytest_plugins): a run whose every collected test skipped fails too.
 PYTEST := PYTHONPATH=$(CURDIR)/tests/pytest_plugins $(BIN)/python -m pytest -p no:cacheprovider -p all_skipped_fails
@@ -46,7 +46,7 @@ define run_pytest
 $(PYTEST) $(1) || { rc=$$?; [ $$rc -ne 5 ] || echo "error: no tests collected from $(lastword $(1))" >&2; exit $$rc; }
 endef
 
-.PHONY: help venv importer-venv eda-venv eda-measure compat-venvs compat-sanity collection-link test $(GATES) lint \
+.PHONY: help venv importer-venv eda-venv controller-venv eda-measure compat-venvs compat-sanity collection-link test $(GATES) lint \
 	demo bench faults mutation python-floor clean docs docs-venv chromium
 
 help:
@@ -58,6 +58,7 @@ help:
 	@echo "make mutation    mutation testing of plugins/module_utils and plugins/modules; writes docs/mutation.md"
 	@echo "make eda-venv    ansible-rulebook venv (.venvs/eda) for the eda gate"
 	@echo "make docs        the HTML documentation site in .cache/docs/html (venv .venvs/docs)"
+	@echo "make controller-venv  ansible-runner / ansible-navigator venv (.venvs/controller) for the controller gate"
 	@echo "make eda-measure event latency and requests per poll of the event source"
 	@echo "gates:           $(GATES) (make lint = ruff + ansible-lint)"
 
@@ -189,8 +190,13 @@ docs-site: docs chromium
 changelog-lint: venv
 	$(BIN)/antsibull-changelog lint
 
+# The collection's EE requirements, and the example execution / decision environments of
+# docs/controller.md through ansible-builder create (no container engine needed).
+EE_DEFINITIONS := docs/examples/controller/execution-environment.yml docs/examples/controller/decision-environment.yml
+
 ee-check: venv
-	$(BIN)/python scripts/ee_check.py --builder $(BIN)/ansible-builder --collections $(COLLECTIONS_ROOT) --expect requests
+	$(BIN)/python scripts/ee_check.py --builder $(BIN)/ansible-builder --collections $(COLLECTIONS_ROOT) --expect requests \
+		$(addprefix --definition ,$(EE_DEFINITIONS))
 
 # --- Event-Driven Ansible --------------------------------------------------------------------
 
@@ -215,6 +221,30 @@ eda: venv eda-venv
 # Event latency and requests per poll, for docs/events.md.
 eda-measure: venv eda-venv
 	VPS_EDA_BIN=$(EDA_VENV)/bin $(BIN)/python tests/eda/measure_events.py --interval 5 --servers 250 --changes 12
+
+# --- automation controller (AWX / Automation Platform) ---------------------------------------
+
+# What an execution environment runs (ansible-core 2.21 on Python 3.12) plus ansible-runner,
+# ansible-navigator and ansible-builder, in its own venv (requirements/controller.txt, every
+# version in requirements/constraints-controller.txt): independent of the dev tools' pins.
+PYENV_ROOT ?= $(shell pyenv root 2>/dev/null)
+CONTROLLER_PYTHON ?= $(or $(lastword $(sort $(wildcard $(PYENV_ROOT)/versions/3.12.*/bin/python3.12))),python3.12)
+CONTROLLER_VENV := $(CURDIR)/.venvs/controller
+CONTROLLER_STAMP := $(CONTROLLER_VENV)/.installed
+
+controller-venv: $(CONTROLLER_STAMP)
+
+$(CONTROLLER_STAMP): requirements/controller.txt requirements/constraints-controller.txt
+	@command -v $(CONTROLLER_PYTHON) >/dev/null || { echo "error: the controller venv needs Python 3.12 ($(CONTROLLER_PYTHON) not found; set CONTROLLER_PYTHON)" >&2; exit 1; }
+	[ -x $(CONTROLLER_VENV)/bin/python ] || $(CONTROLLER_PYTHON) -m venv $(CONTROLLER_VENV)
+	$(CONTROLLER_VENV)/bin/python -m pip install --quiet -r requirements/controller.txt -c requirements/constraints-controller.txt
+	touch $@
+
+# The credential type against the plugins' documented environment, inventory sources, jobs
+# through ansible-runner, ansible-navigator, and execution / decision environments built with
+# ansible-builder (tests/controller).
+controller: venv controller-venv
+	VPS_CONTROLLER_BIN=$(CONTROLLER_VENV)/bin $(call run_pytest,-n 2 tests/controller)
 
 # --- ansible-core and Python compatibility ----------------------------------------------------
 # meta/runtime.yml claims ansible-core >= 2.16: the unit and integration suites run again on the

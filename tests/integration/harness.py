@@ -28,6 +28,30 @@ TIMEOUT = 600
 RUNS: list = []
 
 
+def secret_token_simulator_fixtures(prefix: str, provision_delay: float, transition_delay: float):
+    """The `sim` (one per test module) and `clean_sim` (reset, timings restored) fixtures of a suite whose
+    simulator's only token is `<prefix>-secret-<random>`, easy to search for in any output:
+    `sim, clean_sim = secret_token_simulator_fixtures(...)` in its conftest.py."""
+    import secrets
+
+    import pytest
+    from vps_sim.testing import Simulator
+
+    @pytest.fixture(scope="module")
+    def sim():
+        token = f"{prefix}-secret-{secrets.token_hex(12)}"
+        with Simulator(tokens=[token], provision_delay=provision_delay, transition_delay=transition_delay) as simulator:
+            yield simulator
+
+    @pytest.fixture
+    def clean_sim(sim):
+        sim.reset()
+        sim.set_timings(provision_delay=provision_delay, transition_delay=transition_delay)
+        return sim
+
+    return sim, clean_sim
+
+
 def ensure_collection_link() -> Path:
     """Make ansible_collections/vpsorg/cloud point at this checkout (idempotent)."""
     parent = COLLECTIONS_ROOT / "ansible_collections" / "vpsorg"
