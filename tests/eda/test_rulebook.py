@@ -200,7 +200,9 @@ def test_a_source_with_feedback_runs_under_event_persistence(tmp_path, clean_sim
     try:
         run.wait_for("first poll", lambda r: r.polls(), STARTUP)
         server = create_server(sim, "eda-feedback")
-        run.wait_for("created event", lambda r: [e for _, e in r.events() if e["server"]["id"] == server["id"]], 60)
+        run.wait_for(
+            "created event", lambda r: [event for _at, event in r.events() if event["server"]["id"] == server["id"]], 60
+        )
     finally:
         run.stop()
     assert "unknown argument" not in run.output
