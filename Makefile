@@ -257,6 +257,9 @@ compat-all:
 # ansible-test sanity on the oldest supported ansible-core (the sanity gate runs the main line).
 compat-sanity: venv $(COMPAT_OLDEST)/.installed $(GET_PIP_OLDEST)
 	$(BIN)/python scripts/sync_tree.py . $(SANITY_OLDEST_DIR)
+	# An option's `secret: true` (honoured from 2.22, documented from 2.19) is unknown to 2.16's
+	# validate-modules schema and ignored by its runtime: the copy checked here goes without it.
+	sed -i '/^    secret: true$$/d' $(SANITY_OLDEST_DIR)/plugins/inventory/*.py
 	cd $(SANITY_OLDEST_DIR) && $(COMPAT_OLDEST)/bin/ansible-test sanity --venv --python 3.11 --color no
 
 # Modules run on managed hosts (tests/config.yml: Python >= 3.9); controller-side plugins run
