@@ -54,10 +54,10 @@ def test_inventory_runs_without_a_deprecation_warning(clean_sim, tmp_path):
     clean_sim.seed(3)
     config = "plugin: vpsorg.cloud.vps\ncache: true\ncache_plugin: ansible.builtin.jsonfile\n"
     config += f"cache_connection: {tmp_path / 'cache'}\nkeyed_groups: [{{key: vps_status, prefix: status}}]\n"
-    for _ in range(2):  # a cold and a cached run
+    for run in ("cold", "cached"):
         result = run_inventory(tmp_path, config, sim=clean_sim, verbosity=0)
-        assert result.rc == 0, result.output
-        assert deprecations(result) == [], result.output
+        assert result.rc == 0, (run, result.output)
+        assert deprecations(result) == [], (run, result.output)
 
 
 def test_ansible_doc_shows_no_deprecation_warning(tmp_path):
