@@ -57,13 +57,14 @@ endef
 	demo bench faults mutation python-floor clean
 
 help:
-	@echo "make venv        tool venv (.venv) + collection symlink + ansible-test bootstrap"
+	@echo "make venv        tool venv (.venv, ansible-core 2.21 on Python 3.13/3.12) + collection symlink + ansible-test bootstrap"
 	@echo "make test        every quality gate in order, with wall times (what CI runs)"
 	@echo "make demo        scripts/demo.sh against the simulator"
 	@echo "make bench       run all benchmarks and write docs/benchmarks.md"
 	@echo "make faults      run the fault scenarios and write docs/fault-tolerance.md"
 	@echo "make mutation    mutation testing of plugins/module_utils and plugins/modules; writes docs/mutation.md"
 	@echo "make eda-venv    ansible-rulebook venv (.venvs/eda) for the eda gate"
+	@echo "make compat-all  unit + integration suites on every other minor from 2.16 to 2.22 (make compat: 2.20, 2.22, 2.16)"
 	@echo "make eda-measure event latency and requests per poll of the event source"
 	@echo "gates:           $(GATES) (make lint = ruff + ansible-lint)"
 
