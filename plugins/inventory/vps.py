@@ -45,6 +45,7 @@ options:
       - Whitespace around the value (such as the trailing newline of a file or an environment variable) is removed;
         a value that still cannot be sent in an HTTP header is refused with an error that never shows it.
     required: false
+    secret: true
     env:
       - name: VPS_API_TOKEN
   api_url:

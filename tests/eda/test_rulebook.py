@@ -186,3 +186,24 @@ def test_bad_arguments_stop_the_rulebook_before_any_request(tmp_path, clean_sim)
     assert "filters.status must be one of" in run.output
     assert sim.requests() == []
     assert_no_secret(run, sim)
+
+
+def test_a_source_with_feedback_runs_under_event_persistence(tmp_path, clean_sim):
+    # ansible-rulebook 1.3 run with --persistence-id gives a source that sets `feedback: true` a
+    # feedback queue: the source then receives `feedback` and `eda_feedback_queue` beside the
+    # user's arguments, and must run rather than refuse them as unknown.
+    sim = clean_sim
+    rulebook = print_events_rulebook(
+        tmp_path / "feedback.yml", f"        interval: {INTERVAL}\n        feedback: true\n"
+    )
+    run = RulebookRun(tmp_path, sim, rulebook, args=["--persistence-id", "1"])
+    try:
+        run.wait_for("first poll", lambda r: r.polls(), STARTUP)
+        server = create_server(sim, "eda-feedback")
+        run.wait_for(
+            "created event", lambda r: [event for _at, event in r.events() if event["server"]["id"] == server["id"]], 60
+        )
+    finally:
+        run.stop()
+    assert "unknown argument" not in run.output
+    assert_no_secret(run, sim)

@@ -1,4 +1,4 @@
-"""What differs between the supported ansible-core versions (2.16-2.19), normalised in one place.
+"""What differs between the supported ansible-core versions (2.16-2.22), normalised in one place.
 
 Tests compare the collection's data, not one version's way of printing it: each helper here
 turns a version-specific form into one shape, or states the form the running version uses.
@@ -21,6 +21,18 @@ def core_version() -> tuple[int, int]:
 # 2.19 reworked templating: untrusted strings are tagged in `ansible-inventory --list`
 # output and templated values keep their native type.
 DATA_TAGGING = core_version() >= (2, 19)
+
+# 2.21 leaves a task result's `invocation` (the module arguments) out unless asked for; earlier
+# versions always add it. Runs that read it ask for it (the setting is unknown to, and ignored by,
+# earlier versions).
+WITH_INVOCATION = {"ANSIBLE_INJECT_INVOCATION": "1"}
+
+# 2.22 tracks secrets itself and masks each occurrence with one placeholder. Before it, a no_log
+# argument's value in the invocation is replaced by a marker naming the reason, and a no_log
+# value inside any other result string by asterisks.
+SECRET_TRACKING = core_version() >= (2, 22)
+NO_LOG_MARKER = "$REDACTED$" if SECRET_TRACKING else "VALUE_SPECIFIED_IN_NO_LOG_PARAMETER"
+VALUE_MASK = "$REDACTED$" if SECRET_TRACKING else "********"
 
 
 def plain(value):

@@ -17,6 +17,9 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[2]
 COLLECTIONS_ROOT = Path(os.environ.get("VPS_COLLECTIONS_ROOT", REPO / ".cache" / "collections"))
 BIN = Path(sys.executable).parent
+# The Python that runs the modules on localhost (its ansible_python_interpreter): this one, or
+# VPS_TARGET_PYTHON (make integration-py39: a Python 3.9 venv with requests, as on a RHEL 9 host).
+TARGET_PYTHON = os.environ.get("VPS_TARGET_PYTHON") or sys.executable
 CALLBACKS = Path(__file__).resolve().parent / "callback_plugins"
 
 # Every run of the suite is made at -vvvv and scanned for the API tokens it could have
@@ -174,7 +177,7 @@ def run_playbook(tmp_path, playbook, *, sim, extra_vars=None, env=None, args=(),
         playbook_path = tmp_path / "playbook.yml"
         playbook_path.write_text(playbook)
     inventory = tmp_path / "hosts.ini"
-    inventory.write_text(f"localhost ansible_connection=local ansible_python_interpreter={sys.executable}\n")
+    inventory.write_text(f"localhost ansible_connection=local ansible_python_interpreter={TARGET_PYTHON}\n")
     results_file = tmp_path / "results.jsonl"
     if results_file.exists():
         results_file.unlink()

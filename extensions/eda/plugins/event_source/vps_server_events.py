@@ -211,8 +211,12 @@ def _filters(problems, value):
 def settings_from(args, environ=None):
     """Checked settings from the rulebook's arguments; ValueError naming every bad argument."""
     environ = os.environ if environ is None else environ
-    # ansible-rulebook adds its own eda_* arguments (eda_feedback_queue).
-    unknown = sorted(str(key) for key in args if key not in OPTIONS and not str(key).startswith("eda_"))
+    # ansible-rulebook's own arguments are not the user's: `feedback` (1.3's event persistence reads
+    # it from the source's arguments) and the eda_* ones it adds (eda_feedback_queue).
+    engine = {"feedback"}
+    unknown = sorted(
+        str(key) for key in args if key not in OPTIONS and key not in engine and not str(key).startswith("eda_")
+    )
     problems = [f"unknown argument {key}; known: {', '.join(OPTIONS)}" for key in unknown]
     given = {key: args[key] for key in OPTIONS if args.get(key) is not None}
     values = dict(DEFAULTS, **given)

@@ -137,7 +137,13 @@ def test_every_problem_is_named_at_once(source):
 
 
 def test_rulebook_arguments_of_ansible_rulebook_itself_are_accepted(source):
-    assert source["settings_from"]({"eda_feedback_queue": object()}, ENV)["interval"] == 10
+    # What ansible-rulebook 1.3 passes to a source that sets `feedback: true` (event persistence).
+    assert source["settings_from"]({"feedback": True, "eda_feedback_queue": object()}, ENV)["interval"] == 10
+
+
+def test_a_misspelt_argument_beside_the_engine_ones_is_still_refused(source):
+    with pytest.raises(ValueError, match="unknown argument feedbak"):
+        source["settings_from"]({"feedback": True, "feedbak": True}, ENV)
 
 
 def test_numbers_and_booleans_from_templated_strings(source):

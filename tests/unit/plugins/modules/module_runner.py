@@ -55,9 +55,9 @@ def run_module(module_class, args, client, monkeypatch, check_mode=False, diff=F
     full["_ansible_check_mode"] = check_mode
     full["_ansible_diff"] = diff
     with module_args(full):
-        instance = module_class(client=client)
+        # ansible-core itself may fail the module while it is made (argument checks, invocation logging).
         try:
-            instance.execute()
+            module_class(client=client).execute()
         except ModuleExit as done:
             return done
     raise AssertionError("the module neither exited nor failed")
