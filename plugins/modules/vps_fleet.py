@@ -296,10 +296,7 @@ class VpsFleet(VpsModule):
     )
 
     def validate(self):
-        self.entries = [
-            Entry(index, wanted)
-            for index, wanted in enumerate(merge_entries(self.params["servers"], self.params["defaults"]))
-        ]
+        self.entries = [Entry(wanted) for wanted in merge_entries(self.params["servers"], self.params["defaults"])]
         problems = entry_problems([entry.wanted for entry in self.entries])
         if not 1 <= self.params["concurrency"] <= MAX_CONCURRENCY:
             problems.append(
@@ -427,7 +424,7 @@ class VpsFleet(VpsModule):
         return contract.SETTLED_STATUSES
 
     def wait_for(self, entries):
-        entries = [e for e in entries if not (self.check_mode and e.action == "create")]
+        # In check mode a create has no server id, so first_wait never hands it here.
         if not entries:
             return
         targets = {e.server["id"]: (self.target(e), self.label(e.server)) for e in entries}
