@@ -47,6 +47,8 @@ class Listing:
         # Both are plain attributes, so a caller may set them after the client is made.
         self.page_concurrency = page_concurrency
         self.warn = warn
+        # Pages of the last listing read: what reading it again costs (polling.PollCosts).
+        self.listed_pages = None
 
     def _relative(self, url):
         """The path below api_url of a `next` link.
@@ -107,6 +109,7 @@ class Listing:
                 layout = pages.plan(first, contract.SERVERS_PATH, params, self._relative)
                 if layout is None:
                     return self._follow(first)
+                self.listed_pages = layout.pages
                 if layout.pages > MAX_PAGES:
                     raise self._endless(contract.SERVERS_PATH, f"{layout.pages} pages")
                 read = {1: first, **self._pages(layout, range(2, layout.pages + 1), readers)}
@@ -182,6 +185,7 @@ class Listing:
         """
         servers, seen_ids, seen_pages = [], set(), set()
         while True:
+            self.listed_pages = 1 + len(seen_pages)
             for server in page[contract.PAGE_RESULTS]:
                 if server["id"] not in seen_ids:
                     seen_ids.add(server["id"])

@@ -12,7 +12,13 @@ description:
   - Converges a whole fleet in one task. The account is listed once; each entry of O(servers) is planned with the same
     rules as M(vpsorg.cloud.vps_server) and M(vpsorg.cloud.vps_server_power); creates, updates, power actions and
     deletions are then sent concurrently (at most O(concurrency) at a time), and the whole fleet is waited for
-    together, one listing of the account per poll.
+    together.
+  - Each poll of the wait sends what costs the fewest requests, so waiting costs what the fleet needs, not what the
+    account holds. In an account of one page that is one listing per poll. In a larger one it is a listing filtered
+    by status for the servers still in a transitional status (C(provisioning), C(stopping) and so on; each server
+    that leaves it is then read once by id), or one read by id per server, or the whole listing when the servers
+    waited for are most of the account. The choice is made again at every poll from the pages each listing had the
+    last time it was read.
   - The role C(vpsorg.cloud.servers) runs this module and adds the present servers to the in-memory inventory.
   - Every entry is checked before any request is sent, and every problem is reported at once, naming the entry and
     the field. A name that appears twice in O(servers) is an error.
@@ -38,7 +44,7 @@ attributes:
     details:
       - Sends no request that changes anything and predicts each entry's action in RV(results).
       - Like M(vpsorg.cloud.vps_server_power), an existing server in a transitional status whose entry sets a power
-        state is still waited out (by listing the account) before its power action is predicted.
+        state is still waited out (by reading it, as in a run) before its power action is predicted.
   diff_mode:
     support: full
     details: Shows the managed fields and the status of every changed server before and after.
@@ -128,7 +134,7 @@ options:
     default: 8
   poll_interval:
     description:
-      - Seconds between two listings of the account while waiting.
+      - Seconds between two polls while waiting.
       - Unset, polls start at a quarter of a second and grow to one every 5 seconds.
     type: float
   wait:
@@ -317,6 +323,7 @@ class VpsFleet(VpsModule):
         self.executor = Executor(self.client, self.params["concurrency"])
         if self.entries:
             listing = self.client.list_servers()
+            self.account_pages = self.client.listed_pages
             self.existing_ids = [server["id"] for server in listing]
             self.plan(listing)
             if not self.check_mode:
@@ -428,7 +435,14 @@ class VpsFleet(VpsModule):
         if not entries:
             return
         targets = {e.server["id"]: (self.target(e), self.label(e.server)) for e in entries}
-        reached, failed = self.client.wait_for_fleet(targets, self.params["wait_timeout"], self.params["poll_interval"])
+        reached, failed = self.client.wait_for_fleet(
+            targets,
+            self.params["wait_timeout"],
+            self.params["poll_interval"],
+            known={e.server["id"]: e.server.get("status") for e in entries},
+            account_pages=self.account_pages,
+            executor=self.executor,
+        )
         for entry in entries:
             server_id = entry.server["id"]
             if server_id in failed:
