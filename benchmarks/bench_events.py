@@ -24,7 +24,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import importlib.util
-import json
 import logging
 import math
 import re
@@ -32,7 +31,7 @@ import sys
 import time
 from pathlib import Path
 
-from support.at_limit import print_table, verdicts
+from support.at_limit import finish
 from vps_sim.testing import Simulator
 
 REPO = Path(__file__).resolve().parents[1]
@@ -49,6 +48,8 @@ JITTER = 1.01
 SOURCE = "extensions/eda/plugins/event_source/vps_server_events.py"
 LIST_PATH = "/api/v1/servers/"
 BUDGET_OPTION = re.compile(r"budget|per_minute")
+NAME = "bench_events"
+TITLE = "Event source over a large account within a request budget"
 
 
 def load_source():
@@ -296,23 +297,7 @@ def main() -> int:
         print(f"{servers} servers, budget {args.budget:g} requests/minute ({option}); this takes a few polls")
         run = asyncio.run(scenario(sim, module, option, args.budget, servers, first_id))
     tables, checks = analyse(run, args.budget, servers, warnings.messages)
-    tables.append(verdicts(checks))
-    for table in tables:
-        print_table(table)
-    if args.json:
-        report = {
-            "name": "bench_events",
-            "title": "Event source over a large account within a request budget",
-            "command": command,
-            "tables": tables,
-            "targets": [{"target": name, "measured": measured, "met": met} for name, measured, met in checks],
-        }
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps(report, indent=2) + "\n")
-    missed = [f"{name} (measured {measured})" for name, measured, met in checks if not met]
-    for target in missed:
-        print(f"MISSED: {target}", file=sys.stderr)
-    return 1 if missed else 0
+    return finish(NAME, TITLE, command, tables, checks, args.json)
 
 
 if __name__ == "__main__":

@@ -31,7 +31,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from support.at_limit import counted, floor_ratio, floor_seconds, median, print_table, verdicts
+from support.at_limit import counted, finish, floor_ratio, floor_seconds, median
 from vps_sim.testing import Simulator
 
 REPO = Path(__file__).resolve().parents[1]
@@ -62,6 +62,8 @@ LARGE_REPEAT = 2
 LIST = "GET /api/v1/servers/"
 DETAIL = "GET /api/v1/servers/{id}/"
 CREATE = "POST /api/v1/servers/"
+NAME = "bench_rate_limit"
+TITLE = "At the API's rate limit: fleet, inventory and a large account, against the limit's floor"
 
 FLEET_PLAY = """- name: Fleet
   hosts: localhost
@@ -367,23 +369,7 @@ def main() -> int:
             table, found = large_table(few)
             tables.append(table)
             checks += found
-    tables.append(verdicts(checks))
-    for table in tables:
-        print_table(table)
-    if args.json:
-        report = {
-            "name": "bench_rate_limit",
-            "title": "At the API's rate limit: fleet, inventory and a large account, against the limit's floor",
-            "command": command,
-            "tables": tables,
-            "targets": [{"target": name, "measured": measured, "met": met} for name, measured, met in checks],
-        }
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps(report, indent=2) + "\n")
-    missed = [f"{name} (measured {measured})" for name, measured, met in checks if not met]
-    for target in missed:
-        print(f"MISSED: {target}", file=sys.stderr)
-    return 1 if missed else 0
+    return finish(NAME, TITLE, command, tables, checks, args.json)
 
 
 if __name__ == "__main__":

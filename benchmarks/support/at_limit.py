@@ -10,7 +10,9 @@ but turns machine noise in two large numbers into a ratio of small ones.)
 
 from __future__ import annotations
 
+import json
 import statistics
+import sys
 import time
 from collections import Counter
 from dataclasses import dataclass
@@ -81,3 +83,25 @@ def print_table(table: dict) -> None:
     print(f"\n{table['title']}")
     for row in cells:
         print("  " + "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)))
+
+
+def finish(name: str, title: str, command: str, tables: list, checks: list, json_path) -> int:
+    """Print the tables and the targets, write the report's JSON (bench_report.py) and return the exit status:
+    1, naming each, when a target was missed."""
+    tables = [*tables, verdicts(checks)]
+    for table in tables:
+        print_table(table)
+    if json_path:
+        report = {
+            "name": name,
+            "title": title,
+            "command": command,
+            "tables": tables,
+            "targets": [{"target": target, "measured": measured, "met": met} for target, measured, met in checks],
+        }
+        json_path.parent.mkdir(parents=True, exist_ok=True)
+        json_path.write_text(json.dumps(report, indent=2) + "\n")
+    missed = [f"{target} (measured {measured})" for target, measured, met in checks if not met]
+    for target in missed:
+        print(f"MISSED: {target}", file=sys.stderr)
+    return 1 if missed else 0
