@@ -11,7 +11,9 @@ From the simulator's request log (the source's GETs; the changes are the only ot
 - polls are told apart by the pause before them (a confirming listing follows its poll at once);
 - budget: every poll's requests, divided by the time until the next poll starts, are at most the
   budget (1 % allowed for timer jitter), i.e. each poll is paid for before the next one starts;
-  the average over the run and the busiest 60 s (one listing is read at once) are shown beside it;
+  the average over the run and the busiest 60 s (one listing is read at once) are shown beside it.
+  A source that spreads a poll's pages over time (no pause between polls) must instead keep every
+  60 s within the budget;
 - events: exactly one per change, of the right type, and no other event.
 
 The script exits non-zero and names every missed target.
@@ -218,6 +220,7 @@ def analyse(run: dict, budget: float, servers: int, warnings: list[str]) -> tupl
         for number, span in enumerate(spans)
     ]
     interval_warnings = [m for m in warnings if "interval" in m]
+    busiest = busiest_minute(entries)
     tables = [
         {
             "title": f"Event source over {servers} servers, budget {budget:g} requests/minute, default interval "
@@ -239,7 +242,7 @@ def analyse(run: dict, budget: float, servers: int, warnings: list[str]) -> tupl
                     len(entries),
                     f"{worst:.1f}",
                     f"{average:.1f}",
-                    busiest_minute(entries),
+                    busiest,
                     len(expected),
                     len(events),
                     round(latency, 1) if latency is not None else "-",
@@ -253,11 +256,13 @@ def analyse(run: dict, budget: float, servers: int, warnings: list[str]) -> tupl
             "rows": poll_rows,
         },
     ]
+    # A source that spreads a poll's pages out (no pause between polls) is judged by its busiest minute.
+    within = (len(spans) >= 3 and worst <= budget * JITTER) or busiest <= budget
     checks = [
         (
-            f"event source over {servers} servers: every poll within {budget:g} requests/minute",
-            f"{worst:.1f} (worst of {len(paid)} polls)",
-            bool(paid) and len(spans) >= 3 and worst <= budget * JITTER,
+            f"event source over {servers} servers: never above {budget:g} requests/minute",
+            f"{worst:.1f} poll to poll (worst of {len(paid)}); busiest 60 s: {busiest}",
+            within,
         ),
         (
             f"event source over {servers} servers: every change reported once, nothing else",
