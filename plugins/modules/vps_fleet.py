@@ -28,7 +28,9 @@ description:
   - A failure of one server (an API error, a refusal, a server that does not settle in time) does not stop the
     others. The task fails at the end and names every failed server with its reason; RV(results) holds the outcome
     of every entry either way.
-  - A rate limit answer (HTTP 429 with C(Retry-After)) pauses every concurrent request, not only the one that got it.
+  - A rate limit answer (HTTP 429 with C(Retry-After)) pauses every concurrent request, not only the one that got it,
+    and sends one request fewer at a time for the rest of the task (never fewer than one), so the API's limit is met
+    rarely and the retries of O(api_retries) carry the requests that meet it.
   - The listing shows no C(backups_enabled); an existing server whose entry sets O(servers[].backups_enabled) costs
     one detail read per run. Every other field is confirmed from the listing, so a run with nothing to do sends one
     list request per 100 servers and nothing else.
@@ -130,6 +132,7 @@ options:
   concurrency:
     description:
       - How many requests are sent at the same time, from 1 to 32.
+      - Each HTTP 429 answer lowers it by one for the rest of the task, down to one.
     type: int
     default: 8
   poll_interval:

@@ -62,6 +62,7 @@ class FakeClient(ServerWaiter):
     def __init__(self, account, clock=None):
         self.account = account
         self.request_count = 0
+        self.throttled = 0  # answers 429 so far: none here
         self.now = 0.0
         self.sleeps = []
         self.logged = []
