@@ -111,6 +111,17 @@ SUMMARY_FIELDS = (
     "updated_at",
 )
 DETAIL_FIELDS = (*SUMMARY_FIELDS, "ipv6_address", "backups_enabled", "resource_usage")
+# doc: a summary's plan; the detail's plan adds bandwidth.
+SUMMARY_PLAN_FIELDS = ("id", "name", "vcpus", "memory", "storage")
+
+
+def as_summary(server):
+    """A server read in detail, as the list shows it: a wait reports the same whichever way it read."""
+    summary = {key: server[key] for key in SUMMARY_FIELDS if key in server}
+    if isinstance(summary.get("plan"), dict):
+        summary["plan"] = {key: value for key, value in summary["plan"].items() if key in SUMMARY_PLAN_FIELDS}
+    return summary
+
 
 # doc: fields PUT/PATCH can change. We always PATCH with only the changed fields, so a
 # concurrent change to another field is never overwritten (PUT would need all three).

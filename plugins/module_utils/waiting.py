@@ -140,5 +140,5 @@ class ServerWaiter:
         for server_id, (server, error) in read.items():
             if error is not None:
                 raise error
-            summaries[server_id] = server and {k: server[k] for k in contract.SUMMARY_FIELDS if k in server}
+            summaries[server_id] = server and contract.as_summary(server)
         return summaries

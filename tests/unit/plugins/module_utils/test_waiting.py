@@ -224,7 +224,13 @@ class LargeAccount(ServerWaiter):
     def __init__(self, others, scripted, settle_after=3):
         self.others = {100000 + n: {"id": 100000 + n, "name": f"other-{n}", "status": "active"} for n in range(others)}
         self.scripted = {
-            server_id: dict({"id": server_id, "name": f"web-{server_id}", "ipv6_address": "2001:db8::1"}, status=first)
+            server_id: {
+                "id": server_id,
+                "name": f"web-{server_id}",
+                "status": first,
+                "plan": {"id": 1, "name": "Standard VPS", "bandwidth": 2048},
+                "ipv6_address": "2001:db8::1",
+            }
             for server_id, (first, _then) in scripted.items()
         }
         self.then = {server_id: then for server_id, (_first, then) in scripted.items()}
@@ -255,7 +261,15 @@ class LargeAccount(ServerWaiter):
         servers = [s for s in [*self.others.values(), *self.scripted.values()] if status in (None, s["status"])]
         self.listed_pages = max(1, -(-len(servers) // 100))
         self.calls += [("LIST", status)] * self.listed_pages
-        return [{k: v for k, v in s.items() if k != "ipv6_address"} for s in servers]
+        # A summary: no detail-only field, and a plan without bandwidth.
+        return [
+            {
+                k: ({"id": 1, "name": "Standard VPS"} if k == "plan" and "plan" in s else v)
+                for k, v in s.items()
+                if k != "ipv6_address"
+            }
+            for s in servers
+        ]
 
     def get_server_or_none(self, server_id):
         self.calls.append(("GET", server_id))
@@ -272,14 +286,19 @@ def test_a_fleet_in_a_large_account_lists_only_the_status_it_waits_in_and_reads_
     # One filtered page per poll, then each server alone once: never the 20 pages of the account.
     assert account.calls == [("LIST", "provisioning")] * 4 + [("GET", n) for n in range(1, 6)]
     # Read alone, a server is still reported as the listing shows it (no detail-only field).
-    assert reached[1] == {"id": 1, "name": "web-1", "status": "active"}
+    assert reached[1] == {"id": 1, "name": "web-1", "status": "active", "plan": {"id": 1, "name": "Standard VPS"}}
 
 
 def test_the_same_fleet_in_a_small_account_lists_it_whole_each_poll():
     account = LargeAccount(10, dict.fromkeys((1, 2, 3, 4, 5), ("provisioning", "active")))
     targets = {server_id: (frozenset({"active"}), f"web-{server_id}") for server_id in range(1, 6)}
     reached, failed = account.wait_for_fleet(targets, 60, known=dict.fromkeys(range(1, 6), "provisioning"))
-    assert failed == {} and reached[3] == {"id": 3, "name": "web-3", "status": "active"}
+    assert failed == {} and reached[3] == {
+        "id": 3,
+        "name": "web-3",
+        "status": "active",
+        "plan": {"id": 1, "name": "Standard VPS"},
+    }
     assert account.calls == [("LIST", None)] * 4
 
 
