@@ -74,3 +74,28 @@ def choose(pending, costs):
     if whole <= cost:
         return Plan(True, (), (), whole)
     return Plan(False, tuple(statuses), tuple(sorted(details)), cost)
+
+
+# -- a request budget for anything that polls on and on (the event source) ----------------------
+
+# After a poll answered 429 the pause between polls doubles, up to this many times the budget's.
+MAX_THROTTLE_FACTOR = 16
+
+
+def budget_interval(interval, poll_requests, per_minute):
+    """Seconds between the starts of two polls that each send `poll_requests`.
+
+    `interval`, stretched when needed so that the polls send at most `per_minute` requests a minute
+    on average (None or 0: no budget). A poll is not spread out: its pages are read at once.
+    """
+    if not per_minute:
+        return interval
+    return max(interval, 60.0 * poll_requests / per_minute)
+
+
+def throttle_factor(factor, throttled):
+    """How much longer than the budget's the pause is: doubled after a poll answered 429, halved back
+    (to 1) after each poll that was not: a limit shared with other callers is met rarely."""
+    if throttled:
+        return min(MAX_THROTTLE_FACTOR, factor * 2)
+    return max(1, factor // 2)

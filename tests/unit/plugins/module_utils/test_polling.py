@@ -80,3 +80,36 @@ def test_every_server_is_covered_once_and_no_choice_costs_less(pending, whole, p
         for status, count in by_status.items()
     )
     assert plan.cost <= min(best, whole)
+
+
+# -- the request budget of a source that polls on and on ----------------------------------------
+
+
+@given(
+    interval=st.floats(0.1, 120),
+    per_minute=st.floats(1, 600),
+    costs_=st.lists(st.integers(1, 200), min_size=1, max_size=50),
+)
+def test_polls_started_at_the_budget_interval_never_send_more_than_the_budget_on_average(interval, per_minute, costs_):
+    started, sent = 0.0, 0
+    for cost in costs_:
+        sent += cost
+        pause = polling.budget_interval(interval, cost, per_minute)
+        assert pause >= interval
+        started += pause
+        # Every request sent so far is paid for by the time the next poll may start.
+        assert sent <= per_minute * started / 60 * (1 + 1e-9)
+
+
+def test_the_budget_stretches_only_what_it_must():
+    assert polling.budget_interval(10, 25, 60) == 25
+    assert polling.budget_interval(10, 5, 60) == 10
+    assert polling.budget_interval(10, 100, 0) == polling.budget_interval(10, 100, None) == 10
+
+
+def test_429_doubles_the_pause_up_to_a_cap_and_quiet_polls_halve_it_back():
+    factor, seen = 1, []
+    for throttled in [True] * 6 + [False] * 6:
+        factor = polling.throttle_factor(factor, throttled)
+        seen.append(factor)
+    assert seen == [2, 4, 8, 16, 16, 16, 8, 4, 2, 1, 1, 1]
