@@ -219,7 +219,6 @@ def analyse(run: dict, budget: float, servers: int, warnings: list[str]) -> tupl
         ]
         for number, span in enumerate(spans)
     ]
-    interval_warnings = [m for m in warnings if "interval" in m]
     busiest = busiest_minute(entries)
     tables = [
         {
@@ -234,7 +233,7 @@ def analyse(run: dict, budget: float, servers: int, warnings: list[str]) -> tupl
                 "changes",
                 "events",
                 "last event after the changes (s)",
-                "warnings naming the interval",
+                "warnings logged (the stretched interval: once)",
             ],
             "rows": [
                 [
@@ -246,7 +245,7 @@ def analyse(run: dict, budget: float, servers: int, warnings: list[str]) -> tupl
                     len(expected),
                     len(events),
                     round(latency, 1) if latency is not None else "-",
-                    len(interval_warnings),
+                    len(warnings),
                 ]
             ],
         },
