@@ -36,6 +36,7 @@ PAGES = {
             "tests/integration/test_hostile_inputs.py",
             "tests/integration/test_environment.py",
             "tests/integration/test_rate_limited_runs.py",
+            "tests/integration/test_inventory_rate_limit.py",
             "tests/integration/conftest.py",
             "tests/integration/callback_plugins",
             "scripts/fault_report.py",
