@@ -22,7 +22,8 @@ SHARED = ("plugins", "roles", "simulator/vps_sim", "tests/integration/harness.py
 # page -> (the files it measured, the command that regenerates it)
 PAGES = {
     "docs/benchmarks.md": (
-        (*SHARED, "benchmarks", "simulator/bench", "scripts/bench_report.py", "playbooks"),
+        # extensions/eda: benchmarks/bench_events.py measures the event source.
+        (*SHARED, "benchmarks", "simulator/bench", "scripts/bench_report.py", "playbooks", "extensions/eda"),
         "make bench",
     ),
     "docs/fault-tolerance.md": (
@@ -34,6 +35,8 @@ PAGES = {
             "tests/integration/test_not_the_api.py",
             "tests/integration/test_hostile_inputs.py",
             "tests/integration/test_environment.py",
+            "tests/integration/test_rate_limited_runs.py",
+            "tests/integration/test_inventory_rate_limit.py",
             "tests/integration/conftest.py",
             "tests/integration/callback_plugins",
             "scripts/fault_report.py",

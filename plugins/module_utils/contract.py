@@ -36,6 +36,7 @@ DEFAULT_PAGE_SIZE = 100
 # List filters the API applies server-side (doc).
 SERVER_SIDE_FILTERS = ("status", "location")
 
+
 # doc: server statuses. reading: which of them are transitional and where they settle.
 STATUS_ACTIVE = "active"
 STATUS_STOPPED = "stopped"
@@ -43,6 +44,17 @@ STATUS_SUSPENDED = "suspended"
 STATUS_PROVISIONING = "provisioning"
 TRANSITIONAL_STATUSES = frozenset(("provisioning", "starting", "stopping", "rebooting"))
 SETTLED_STATUSES = frozenset(("active", "stopped", "suspended"))
+
+
+def new_server_filters(body):
+    """List filters under which a server just created from `body` shows (reading).
+
+    doc: a create answers with status provisioning, and provisioning takes minutes. reading: the
+    server is listed under the location it was created in. Used to look first for a create whose
+    answer was lost; only a server found counts: finding none is confirmed on the whole list.
+    """
+    return {"status": STATUS_PROVISIONING, "location": body.get("location")}
+
 
 # reading: a power action passes through `transitional` and settles in `settled`.
 # `from_statuses` are the settled states in which the API accepts the action.
@@ -99,6 +111,17 @@ SUMMARY_FIELDS = (
     "updated_at",
 )
 DETAIL_FIELDS = (*SUMMARY_FIELDS, "ipv6_address", "backups_enabled", "resource_usage")
+# doc: a summary's plan; the detail's plan adds bandwidth.
+SUMMARY_PLAN_FIELDS = ("id", "name", "vcpus", "memory", "storage")
+
+
+def as_summary(server):
+    """A server read in detail, as the list shows it: a wait reports the same whichever way it read."""
+    summary = {key: server[key] for key in SUMMARY_FIELDS if key in server}
+    if isinstance(summary.get("plan"), dict):
+        summary["plan"] = {key: value for key, value in summary["plan"].items() if key in SUMMARY_PLAN_FIELDS}
+    return summary
+
 
 # doc: fields PUT/PATCH can change. We always PATCH with only the changed fields, so a
 # concurrent change to another field is never overwritten (PUT would need all three).

@@ -1,21 +1,24 @@
 # Copyright: vpsorg.cloud contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Running one job per server on a bounded pool of threads, each with its own sibling client.
+"""Running one job per server on a bounded pool of threads, each job on a sibling client.
 
-Every thread gets one `client.worker()`: its own HTTP session (a requests.Session is not meant
-to be shared between threads) and the pause gate shared by the whole pool, so a 429 with
-Retry-After seen by one thread holds every thread's next request. A job that fails with an API
-error is recorded and does not stop the others; anything else is a bug and is raised.
+Each job borrows one sibling client (`client.worker()`: its own HTTP session, as a
+requests.Session is not meant to be shared between threads, and the pause gate shared by the
+whole pool, so a 429 with Retry-After seen by one job holds every job's next request). The
+siblings form a pool.ThrottledPool: a sibling answered 429 leaves it, never the last one, so the
+fleet sends fewer requests at a time for the rest of the task (its later steps and the reads of
+its wait included) and the API's limit is met rarely instead of on every round. A job that fails
+with an API error is recorded and does not stop the others; anything else is a bug and is raised.
 
 Private to this collection (see README "Stability"): names here may change in any release.
 """
 
 from __future__ import annotations
 
-import threading
 from concurrent.futures import ThreadPoolExecutor
 
 from ansible_collections.vpsorg.cloud.plugins.module_utils.errors import VpsApiError
+from ansible_collections.vpsorg.cloud.plugins.module_utils.pool import ThrottledPool
 
 # Enough to overlap the round trips of a large fleet, few enough to stay well inside an
 # account's rate limit and the controller's CPU.
@@ -29,23 +32,18 @@ class Executor:
     def __init__(self, client, concurrency=DEFAULT_CONCURRENCY):
         self.client = client
         self.concurrency = max(1, min(int(concurrency), MAX_CONCURRENCY))
-        self._local = threading.local()
-        self._lock = threading.Lock()
-        self.workers = []
+        self.pool = ThrottledPool(client, self.concurrency, "sending {} requests")
 
-    def _worker(self):
-        worker = getattr(self._local, "client", None)
-        if worker is None:
-            worker = self._local.client = self.client.worker()
-            with self._lock:
-                self.workers.append(worker)
-        return worker
+    @property
+    def workers(self):
+        return self.pool.clients
 
     def _call(self, job):
-        try:
-            return job(self._worker()), None
-        except VpsApiError as exc:
-            return None, exc
+        with self.pool.take() as worker:
+            try:
+                return job(worker), None
+            except VpsApiError as exc:
+                return None, exc
 
     def run(self, jobs):
         """jobs: [(key, job)]. One job alone runs on the calling client, no thread needed."""
@@ -60,7 +58,7 @@ class Executor:
                 except VpsApiError as exc:
                     outcomes[key] = (None, exc)
             return outcomes
-        with ThreadPoolExecutor(max_workers=min(self.concurrency, len(jobs))) as pool:
+        with ThreadPoolExecutor(max_workers=self.pool.start(len(jobs))) as pool:
             futures = [(key, pool.submit(self._call, job)) for key, job in jobs]
             return {key: future.result() for key, future in futures}
 

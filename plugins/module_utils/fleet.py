@@ -83,8 +83,7 @@ def needs_detail(summary, wanted):
 class Entry:
     """One server of the fleet: what is wanted, what was found, what is planned and what happened."""
 
-    def __init__(self, index, wanted):
-        self.index = index
+    def __init__(self, wanted):
         self.wanted = wanted
         self.name = wanted["name"]
         self.server = None  # the latest object read or answered for it

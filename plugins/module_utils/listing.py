@@ -5,7 +5,7 @@
 At a hosted API's round trip (~100 ms) the time of a large listing is the number of pages read
 one after another, so pages 2..n are read by `page_concurrency` sibling clients (worker(): own
 HTTP session, the same pause gate, so a 429 with Retry-After pauses them all). A reader answered
-429 leaves the listing (Readers), so it settles at the concurrency the API accepts. Page 2 is
+429 leaves the listing (pool.ThrottledPool), so it settles at the concurrency the API accepts. Page 2 is
 checked as soon as it arrives: its link proves the page numbers work, and a server that repeats a
 page is refused then, with no page sent after it (not after reading up to MAX_PAGES). The pages
 are checked to fit together (pages.py); when the account changed while they were read, the whole
@@ -17,18 +17,17 @@ Private to this collection (see README "Stability"): names here may change in an
 from __future__ import annotations
 
 import concurrent.futures
-import contextlib
-import queue
 import threading
 from urllib.parse import urljoin, urlsplit
 
 from ansible_collections.vpsorg.cloud.plugins.module_utils import answers, contract, pages
 from ansible_collections.vpsorg.cloud.plugins.module_utils.errors import NotTheApiError, VpsApiError
+from ansible_collections.vpsorg.cloud.plugins.module_utils.pool import ThrottledPool
 
 # A listing that has not ended after this many pages is a misbehaving server, not an account.
 MAX_PAGES = 10000
 # Concurrent page reads of one listing: 100 pages at 100 ms take ~0.8 s instead of ~10 s. An API
-# that takes fewer at a time says so with 429, and the listing slows down to that (Readers).
+# that takes fewer at a time says so with 429, and the listing slows down to that (ThrottledPool).
 DEFAULT_PAGE_CONCURRENCY = 16
 # More readers than this no longer shorten a listing (each page's JSON is parsed by the one
 # interpreter), but do open that many connections to the API at once: a typo such as 1000 is
@@ -47,6 +46,8 @@ class Listing:
         # Both are plain attributes, so a caller may set them after the client is made.
         self.page_concurrency = page_concurrency
         self.warn = warn
+        # Pages of the last listing read: what reading it again costs (polling.PollCosts).
+        self.listed_pages = None
 
     def _relative(self, url):
         """The path below api_url of a `next` link.
@@ -100,13 +101,14 @@ class Listing:
         """Every server matching the server-side filters, each once, in the API's order."""
         params = {key: value for key, value in (filters or {}).items() if value is not None}
         params[contract.PAGE_SIZE_PARAM] = page_size or contract.DEFAULT_PAGE_SIZE
-        reads, why, readers = [], None, Readers(self)
+        reads, why, readers = [], None, page_readers(self)
         try:
             for _attempt in range(MAX_READS):
                 first = self._page(contract.SERVERS_PATH, params)
                 layout = pages.plan(first, contract.SERVERS_PATH, params, self._relative)
                 if layout is None:
                     return self._follow(first)
+                self.listed_pages = layout.pages
                 if layout.pages > MAX_PAGES:
                     raise self._endless(contract.SERVERS_PATH, f"{layout.pages} pages")
                 read = {1: first, **self._pages(layout, range(2, layout.pages + 1), readers)}
@@ -117,6 +119,9 @@ class Listing:
                 self.log(f"the server list changed while it was read ({why}); reading it again")
         finally:
             self.request_count += sum(worker.request_count for worker in readers.clients)
+            if readers.clients:
+                # A client that lists again (the event source) starts where the API's limit left it.
+                self.page_concurrency = min(self.page_concurrency, readers.most)
         servers = pages.union(reads)
         return self._warned(
             servers,
@@ -151,7 +156,7 @@ class Listing:
             if failed.is_set():
                 return None  # never used: the failed page's error is raised
             try:
-                with readers.reader() as client:
+                with readers.take() as client:
                     return self._numbered(client, layout, number)
             except BaseException:
                 failed.set()
@@ -182,6 +187,7 @@ class Listing:
         """
         servers, seen_ids, seen_pages = [], set(), set()
         while True:
+            self.listed_pages = 1 + len(seen_pages)
             for server in page[contract.PAGE_RESULTS]:
                 if server["id"] not in seen_ids:
                     seen_ids.add(server["id"])
@@ -203,50 +209,6 @@ class Listing:
             page = self._page(path)
 
 
-class Readers:
-    """The sibling clients that read one listing's pages, at most `page_concurrency` at a time.
-
-    A 429 means the API takes fewer requests at a time than it is sent. The reader that was
-    answered 429 (after its page is read, retries included) leaves the listing, never the last
-    one, and stays out for the re-reads too: the listing settles at what the API accepts instead
-    of meeting its limit on every round and spending its retries there.
-    """
-
-    def __init__(self, client):
-        self._client = client
-        self._lock = threading.Lock()
-        self._idle = queue.SimpleQueue()
-        self.clients = []
-        self.most = client.page_concurrency
-        self._active = 0
-
-    def start(self, pages_left):
-        """Readers for one read of the pages; returns how many there are."""
-        count = max(1, min(self.most, pages_left))
-        while len(self.clients) < count:
-            self.clients.append(self._client.worker())
-        self._idle = queue.SimpleQueue()
-        for client in self.clients[:count]:
-            self._idle.put(client)
-        self._active = count
-        return count
-
-    @contextlib.contextmanager
-    def reader(self):
-        client = self._idle.get()
-        throttled = client.throttled
-        try:
-            yield client
-        finally:
-            if client.throttled == throttled or not self._leave():
-                self._idle.put(client)
-
-    def _leave(self):
-        with self._lock:
-            if self._active == 1:
-                return False
-            self._active -= 1
-            self.most = min(self.most, self._active)
-            active = self._active
-        self._client.log(f"the API answered HTTP 429 (too many requests): reading {active} pages at a time from now on")
-        return True
+def page_readers(client):
+    """The page readers of one listing (see pool.ThrottledPool)."""
+    return ThrottledPool(client, client.page_concurrency or 1, "reading {} pages")

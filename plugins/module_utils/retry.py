@@ -46,6 +46,11 @@ POLL_FACTOR = 1.5
 POLL_CAP = 5.0
 
 
+# Requests paced after 429 answers go at this share of the rate the API was seen to take, so
+# the next refusal is rare, not one burst away.
+PACE_MARGIN = 0.9
+
+
 def parse_retry_after(value, now=None):
     """Seconds to wait from a Retry-After header (delta-seconds or HTTP date), or None."""
     if value is None:

@@ -130,7 +130,10 @@ class ServerResource:
         existing_ids = set(existing_ids)
 
         def took_effect():
-            created = self._find_new(body["name"], existing_ids)
+            # A narrow listing first (a few servers in a large account); only the whole list can
+            # show that the server is not there, so a create is never sent twice on a guess.
+            created = self._find_new(body["name"], existing_ids, contract.new_server_filters(body))
+            created = created or self._find_new(body["name"], existing_ids)
             return self.get_server(created["id"]) if created else None
 
         what = f"the create request for server {body['name']!r}"
@@ -144,8 +147,8 @@ class ServerResource:
         )
         return self._checked_server(answer, "POST", contract.SERVERS_PATH)
 
-    def _find_new(self, name, existing_ids):
-        new = [s for s in self.list_servers() if s["name"] == name and s["id"] not in existing_ids]
+    def _find_new(self, name, existing_ids, filters=None):
+        new = [s for s in self.list_servers(filters) if s["name"] == name and s["id"] not in existing_ids]
         if len(new) > 1:
             raise self.error(
                 VpsApiError,

@@ -51,7 +51,12 @@ def _never_sent(exc):
 class PauseGate:
     """Shared by the clients that work for one task: a 429 with Retry-After pauses them all.
 
-    A rate limit is per account, so one worker asked to wait means every worker should.
+    A rate limit is per account, so one worker asked to wait means every worker should. The gate
+    also learns the pace the API sustains: between two 429 answers the limit was met at both ends,
+    so the requests the API took in between, over the time between, is its rate. From the second
+    429 on, requests start no closer together than that rate allows (retry.PACE_MARGIN below it),
+    so the limit is met rarely instead of after every burst. The pace never speeds up again within
+    a task, and is never slower than one request per Retry-After (the API's own wait for one).
     """
 
     def __init__(self, clock=time.monotonic, sleep=time.sleep):
@@ -59,6 +64,22 @@ class PauseGate:
         self._sleep = sleep
         self._lock = threading.Lock()
         self._until = 0.0
+        self.spacing = 0.0  # seconds between request starts; 0 until two 429 answers
+        self._next = 0.0
+        self._sent = 0
+        self._refused_at = None
+
+    def refused(self, retry_after=None):
+        """A 429 answer: learn the API's pace from the requests it took since the previous one."""
+        with self._lock:
+            now = self._clock()
+            taken = self._sent - 1  # the refused request was counted when it was sent
+            if self._refused_at is not None and taken > 0 and now > self._refused_at:
+                spacing = (now - self._refused_at) / taken / retry.PACE_MARGIN
+                if retry_after:
+                    spacing = min(spacing, retry_after)
+                self.spacing = max(self.spacing, spacing)
+            self._refused_at, self._sent = now, 0
 
     def hold(self, seconds):
         with self._lock:
@@ -68,6 +89,17 @@ class PauseGate:
         remaining = self._until - self._clock()
         if remaining > 0:
             self._sleep(remaining)
+
+    def slot(self):
+        """Wait for any pause, then for this request's turn at the learned pace."""
+        self.wait()
+        with self._lock:
+            now = self._clock()
+            start = max(now, self._next)
+            self._next = start + self.spacing
+            self._sent += 1
+        if start > now:
+            self._sleep(start - now)
 
 
 class Transport:
@@ -177,7 +209,7 @@ class Transport:
         return url
 
     def _send_once(self, method, path, params=None, body=None):
-        self.gate.wait()
+        self.gate.slot()
         self.request_count += 1
         return self.session.request(
             method, self.url(path, params), json=body, timeout=self.timeout, verify=self.verify, allow_redirects=False
@@ -223,6 +255,7 @@ class Transport:
             status = response.status_code
             if status == 429:
                 self.throttled += 1
+                self.gate.refused(retry.parse_retry_after(response.headers.get("Retry-After")))
             if retry.safe_to_repeat(method, status) and attempt < self.retries:
                 retry_after = retry.parse_retry_after(response.headers.get("Retry-After"))
                 self.pause(attempt, retry_after, f"{method} {path} answered HTTP {status}")

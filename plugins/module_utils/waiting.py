@@ -1,13 +1,13 @@
 # Copyright: vpsorg.cloud contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Waiting for one server to reach a status or to be gone.
+"""Waiting for one server, or many, to reach a status or to be gone.
 
 Private to this collection (see README "Stability"): names here may change in any release.
 """
 
 from __future__ import annotations
 
-from ansible_collections.vpsorg.cloud.plugins.module_utils import contract, retry
+from ansible_collections.vpsorg.cloud.plugins.module_utils import contract, polling, retry
 from ansible_collections.vpsorg.cloud.plugins.module_utils.errors import VpsApiError
 
 
@@ -64,22 +64,28 @@ class ServerWaiter:
                 )
             self._sleep(min(interval, remaining))
 
-    def wait_for_fleet(self, targets, timeout, interval=None):
-        """Wait for many servers at once, one listing per poll (never a detail read per server).
+    def wait_for_fleet(self, targets, timeout, interval=None, known=None, account_pages=None, executor=None):
+        """Wait for many servers at once; each poll reads what costs the fewest requests (polling.choose).
 
         targets: {server_id: (statuses, label)}; statuses None means "until it is gone".
+        known: {server_id: the status it was last seen in}, from the caller's answers; account_pages:
+        the pages of the caller's last whole listing. executor: reads servers alone concurrently.
         Returns ({server_id: summary or None when gone}, {server_id: VpsApiError}): a server that
         settles elsewhere or is not there in time fails alone, the others are still waited for.
+        A server read alone is reduced to the summary fields, so the result does not depend on how
+        it was seen.
         """
         pending = dict(targets)
+        last = {server_id: (known or {}).get(server_id) for server_id in pending}
+        costs = polling.PollCosts(account_pages)
         reached, failed = {}, {}
         started = self._clock()
         deadline = started + timeout
         intervals = retry.poll_intervals() if interval is None else iter(lambda: interval, None)
         while pending:
-            listed = {server["id"]: server for server in self.list_servers()}
+            seen = self._poll({server_id: last[server_id] for server_id in pending}, costs, executor)
             for server_id, (statuses, label) in list(pending.items()):
-                server = listed.get(server_id)
+                server = seen[server_id]
                 status = server["status"] if server else None
                 if statuses is None and server is None:
                     reached[server_id] = None
@@ -91,16 +97,48 @@ class ServerWaiter:
                     message = f"{label} settled as {status} while waiting for {_either(statuses)}"
                     failed[server_id] = VpsApiError(message, reason="unexpected_status")
                 else:
+                    last[server_id] = status
                     continue
                 del pending[server_id]
             remaining = deadline - self._clock()
             if pending and remaining <= 0:
                 for server_id, (statuses, label) in pending.items():
-                    status = listed[server_id]["status"] if server_id in listed else "gone"
                     goal = "be deleted" if statuses is None else f"become {_either(statuses)}"
-                    message = f"{label}: still {status} after {timeout} s (timed out waiting for it to {goal})"
+                    message = f"{label}: still {last[server_id]} after {timeout} s (timed out waiting for it to {goal})"
                     failed[server_id] = VpsApiError(message, reason="wait_timeout")
                 return reached, failed
             if pending:
                 self._sleep(min(next(intervals), remaining))
         return reached, failed
+
+    def _poll(self, pending, costs, executor):
+        """{server_id: summary, or None when the API says it is gone} for every pending server."""
+        plan = polling.choose(pending, costs)
+        if plan.whole:
+            listed = {server["id"]: server for server in self.list_servers()}
+            costs.record(polling.WHOLE, self.listed_pages)
+            return {server_id: listed.get(server_id) for server_id in pending}
+        seen, alone = {}, list(plan.details)
+        for status in plan.statuses:
+            listed = {server["id"]: server for server in self.list_servers({"status": status})}
+            costs.record(status, self.listed_pages)
+            for server_id in (i for i, was in pending.items() if was == status):
+                # Missing from the list of its status: it moved on (or is gone); read it alone.
+                if server_id in listed:
+                    seen[server_id] = listed[server_id]
+                else:
+                    alone.append(server_id)
+        seen.update(self._read_alone(alone, executor))
+        return seen
+
+    def _read_alone(self, server_ids, executor):
+        if executor is None or len(server_ids) < 2:
+            read = {server_id: (self.get_server_or_none(server_id), None) for server_id in server_ids}
+        else:
+            read = executor.run((i, lambda client, i=i: client.get_server_or_none(i)) for i in server_ids)
+        summaries = {}
+        for server_id, (server, error) in read.items():
+            if error is not None:
+                raise error
+            summaries[server_id] = server and contract.as_summary(server)
+        return summaries

@@ -12,7 +12,13 @@ description:
   - Converges a whole fleet in one task. The account is listed once; each entry of O(servers) is planned with the same
     rules as M(vpsorg.cloud.vps_server) and M(vpsorg.cloud.vps_server_power); creates, updates, power actions and
     deletions are then sent concurrently (at most O(concurrency) at a time), and the whole fleet is waited for
-    together, one listing of the account per poll.
+    together.
+  - Each poll of the wait sends what costs the fewest requests, so waiting costs what the fleet needs, not what the
+    account holds. In an account of one page that is one listing per poll. In a larger one it is a listing filtered
+    by status for the servers still in a transitional status (C(provisioning), C(stopping) and so on; each server
+    that leaves it is then read once by id), or one read by id per server, or the whole listing when the servers
+    waited for are most of the account. The choice is made again at every poll from the pages each listing had the
+    last time it was read.
   - The role C(vpsorg.cloud.servers) runs this module and adds the present servers to the in-memory inventory.
   - Every entry is checked before any request is sent, and every problem is reported at once, naming the entry and
     the field. A name that appears twice in O(servers) is an error.
@@ -22,7 +28,9 @@ description:
   - A failure of one server (an API error, a refusal, a server that does not settle in time) does not stop the
     others. The task fails at the end and names every failed server with its reason; RV(results) holds the outcome
     of every entry either way.
-  - A rate limit answer (HTTP 429 with C(Retry-After)) pauses every concurrent request, not only the one that got it.
+  - A rate limit answer (HTTP 429 with C(Retry-After)) pauses every concurrent request, not only the one that got it,
+    and sends one request fewer at a time for the rest of the task (never fewer than one), so the API's limit is met
+    rarely and the retries of O(api_retries) carry the requests that meet it.
   - The listing shows no C(backups_enabled); an existing server whose entry sets O(servers[].backups_enabled) costs
     one detail read per run. Every other field is confirmed from the listing, so a run with nothing to do sends one
     list request per 100 servers and nothing else.
@@ -38,7 +46,7 @@ attributes:
     details:
       - Sends no request that changes anything and predicts each entry's action in RV(results).
       - Like M(vpsorg.cloud.vps_server_power), an existing server in a transitional status whose entry sets a power
-        state is still waited out (by listing the account) before its power action is predicted.
+        state is still waited out (by reading it, as in a run) before its power action is predicted.
   diff_mode:
     support: full
     details: Shows the managed fields and the status of every changed server before and after.
@@ -124,11 +132,12 @@ options:
   concurrency:
     description:
       - How many requests are sent at the same time, from 1 to 32.
+      - Each HTTP 429 answer lowers it by one for the rest of the task, down to one.
     type: int
     default: 8
   poll_interval:
     description:
-      - Seconds between two listings of the account while waiting.
+      - Seconds between two polls while waiting.
       - Unset, polls start at a quarter of a second and grow to one every 5 seconds.
     type: float
   wait:
@@ -296,10 +305,7 @@ class VpsFleet(VpsModule):
     )
 
     def validate(self):
-        self.entries = [
-            Entry(index, wanted)
-            for index, wanted in enumerate(merge_entries(self.params["servers"], self.params["defaults"]))
-        ]
+        self.entries = [Entry(wanted) for wanted in merge_entries(self.params["servers"], self.params["defaults"])]
         problems = entry_problems([entry.wanted for entry in self.entries])
         if not 1 <= self.params["concurrency"] <= MAX_CONCURRENCY:
             problems.append(
@@ -320,6 +326,7 @@ class VpsFleet(VpsModule):
         self.executor = Executor(self.client, self.params["concurrency"])
         if self.entries:
             listing = self.client.list_servers()
+            self.account_pages = self.client.listed_pages
             self.existing_ids = [server["id"] for server in listing]
             self.plan(listing)
             if not self.check_mode:
@@ -427,11 +434,18 @@ class VpsFleet(VpsModule):
         return contract.SETTLED_STATUSES
 
     def wait_for(self, entries):
-        entries = [e for e in entries if not (self.check_mode and e.action == "create")]
+        # In check mode a create has no server id, so first_wait never hands it here.
         if not entries:
             return
         targets = {e.server["id"]: (self.target(e), self.label(e.server)) for e in entries}
-        reached, failed = self.client.wait_for_fleet(targets, self.params["wait_timeout"], self.params["poll_interval"])
+        reached, failed = self.client.wait_for_fleet(
+            targets,
+            self.params["wait_timeout"],
+            self.params["poll_interval"],
+            known={e.server["id"]: e.server.get("status") for e in entries},
+            account_pages=self.account_pages,
+            executor=self.executor,
+        )
         for entry in entries:
             server_id = entry.server["id"]
             if server_id in failed:

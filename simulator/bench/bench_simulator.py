@@ -3,7 +3,10 @@
     python simulator/bench/bench_simulator.py [--rounds 200] [--gets 2000]
 
 Measures: median time of a 100-item list page, detail GETs per second (one keep-alive client),
-and the time to seed 10,000 servers through the control plane.
+the same with the rate limit on (set far above what one client sends: the bucket costs nothing
+measurable), the rate the limit lets through to a client that never pauses (at most the limit,
+plus the burst spread over the measuring time), and the time to seed 10,000 servers through the
+control plane.
 """
 
 from __future__ import annotations
@@ -20,6 +23,9 @@ import requests
 from vps_sim.testing import Simulator
 
 TARGETS = {"list": 10.0, "gets": 500.0, "seed": 5.0}
+# A limit a single client cannot reach, and a limit a client that never pauses always reaches.
+UNREACHABLE_RATE = 100_000.0
+HAMMER_RATE, HAMMER_BURST, HAMMER_SECONDS = 50.0, 5, 3.0
 
 
 def bench_seed(sim: Simulator, count: int) -> float:
@@ -46,6 +52,16 @@ def bench_gets(session: requests.Session, url: str, ids: list[int], count: int) 
     return count / (time.perf_counter() - started)
 
 
+def bench_hammer(session: requests.Session, url: str) -> float:
+    """Requests per second the limit lets through to a client sending back to back for HAMMER_SECONDS."""
+    admitted, started = 0, time.perf_counter()
+    while time.perf_counter() - started < HAMMER_SECONDS:
+        response = session.get(url, params={"page_size": 1}, timeout=10)
+        assert response.status_code in (200, 429), response.status_code
+        admitted += response.status_code == 200
+    return admitted / (time.perf_counter() - started)
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=200, help="list pages to time")
@@ -66,12 +82,22 @@ def main(argv=None) -> int:
         list_median, list_p95 = bench_list(session, url, args.rounds)
         ids = [s["id"] for s in session.get(url, params={"page_size": 100}, timeout=10).json()["results"]]
         gets_per_second = bench_gets(session, url, ids, args.gets)
+        sim.set_rate_limit(UNREACHABLE_RATE)
+        limited_gets_per_second = bench_gets(session, url, ids, args.gets)
+        sim.set_rate_limit(HAMMER_RATE, HAMMER_BURST)
+        hammered = bench_hammer(session, url)
+        sim.set_rate_limit(None)
+    hammer_most = HAMMER_RATE + HAMMER_BURST / HAMMER_SECONDS
 
     rows = [
         ("median time of a 100-item list page", f"{list_median:.2f} ms (p95 {list_p95:.2f})", "<= 10 ms",
          list_median <= TARGETS["list"]),
         ("detail GETs per second (1 client)", f"{gets_per_second:.0f} /s", ">= 500 /s",
          gets_per_second >= TARGETS["gets"]),
+        ("detail GETs per second, rate limit on", f"{limited_gets_per_second:.0f} /s", ">= 500 /s",
+         limited_gets_per_second >= TARGETS["gets"]),
+        (f"let through at {HAMMER_RATE:g}/s, burst {HAMMER_BURST}", f"{hammered:.1f} /s",
+         f"{HAMMER_RATE * 0.95:g}-{hammer_most:.1f} /s", HAMMER_RATE * 0.95 <= hammered <= hammer_most),
         (f"seed {args.seed_count:,} servers", f"{seed_seconds:.2f} s", "<= 5 s", seed_seconds <= TARGETS["seed"]),
     ]  # fmt: skip
     print(f"vps-sim benchmark on {platform.node()} (Python {platform.python_version()}, {platform.machine()})")

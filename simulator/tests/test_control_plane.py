@@ -29,7 +29,7 @@ def test_reset_clears_servers_log_counters_faults_and_timings(clean, api):
     clean.reset()
     assert clean.servers() == []
     assert clean.requests() == []
-    assert clean.counters() == {"by_endpoint": {}, "mutating": 0, "faulted": 0, "total": 0}
+    assert clean.counters() == {"by_endpoint": {}, "mutating": 0, "faulted": 0, "throttled": 0, "total": 0}
     assert clean.faults() == []
     assert clean.timings() == {"provision_delay": 0.0, "transition_delay": 0.0}
     assert [a["balance"] for a in clean.accounts()] == [10_000.0, 10_000.0]

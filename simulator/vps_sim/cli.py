@@ -49,6 +49,19 @@ def parser() -> argparse.ArgumentParser:
         action="store_true",
         help="error answers repeat the request's Authorization header (to test that clients hide it)",
     )
+    p.add_argument(
+        "--rate-limit",
+        type=non_negative,
+        default=0.0,
+        metavar="R",
+        help="requests per second per API token, answered 429 beyond it like DRF throttles (default 0: no limit)",
+    )
+    p.add_argument(
+        "--rate-burst",
+        type=positive_int,
+        metavar="B",
+        help="requests a token may send at once before the rate applies (default: one second's worth)",
+    )
     p.add_argument("--ready-file", help="write the URLs and tokens as JSON here once listening")
     p.add_argument("--ssl-certfile", help="serve HTTPS with this PEM certificate (chain); needs --ssl-keyfile")
     p.add_argument("--ssl-keyfile", help="PEM private key of --ssl-certfile")
@@ -61,6 +74,8 @@ def main(argv=None) -> None:
     args = cli.parse_args(argv)
     if bool(args.ssl_certfile) != bool(args.ssl_keyfile):
         cli.error("--ssl-certfile and --ssl-keyfile go together")
+    if args.rate_burst is not None and not args.rate_limit:
+        cli.error("--rate-burst needs --rate-limit")
     tokens = list(dict.fromkeys(args.tokens or [DEMO_TOKEN]))
     settings = Settings(
         tokens=tokens,
@@ -72,6 +87,8 @@ def main(argv=None) -> None:
         page_size=min(20, args.page_size_max),
         page_size_max=args.page_size_max,
         echo_token=args.echo_token,
+        rate_limit=args.rate_limit or None,
+        rate_burst=args.rate_burst,
     )
     state = SimState(settings)
     try:

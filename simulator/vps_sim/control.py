@@ -1,5 +1,5 @@
-"""The ``/_sim/`` control plane: reset, accounts, seeding, suspension, settling, timings, modes, faults, request log,
-counters.
+"""The ``/_sim/`` control plane: reset, accounts, seeding, suspension, settling, timings, modes, rate limit, faults,
+request log, counters.
 
 It answers only requests carrying ``X-Sim-Admin-Token``; API tokens do not open it.
 """
@@ -55,7 +55,15 @@ def admin_server(row: dict, now: float) -> dict:
 @admin
 async def reset(request: Request, state: SimState) -> Response:
     state.reset()
-    return answer({"reset": True, "accounts": len(state.settings.tokens), **state.timings(), **state.modes()})
+    return answer(
+        {
+            "reset": True,
+            "accounts": len(state.settings.tokens),
+            **state.timings(),
+            **state.modes(),
+            **state.rate_limiter.public(),
+        }
+    )
 
 
 @admin
@@ -227,6 +235,29 @@ async def timings(request: Request, state: SimState) -> Response:
     return answer(state.timings())
 
 
+RATE_MAX = 100_000.0
+
+
+@admin
+async def rate_limit(request: Request, state: SimState) -> Response:
+    """The whole setting at once: ``{"rate_limit": R, "rate_burst": B}``; R null or 0 is no limit, B defaults."""
+    limiter = state.rate_limiter
+    if request.method == "PUT":
+        data = await _object(request)
+        errors: dict = {}
+        rate = number(data, "rate_limit", errors, maximum=RATE_MAX)
+        burst = number(data, "rate_burst", errors, integer=True, minimum=1, maximum=int(RATE_MAX))
+        if "rate_limit" not in data:
+            errors["rate_limit"] = ["This field is required (null or 0 turns the limit off)."]
+        unknown = sorted(set(data) - {"rate_limit", "rate_burst"})
+        if unknown:
+            errors["non_field_errors"] = [f"Unknown keys: {', '.join(unknown)}."]
+        if errors:
+            return answer(errors, 400)
+        limiter.configure(rate, burst)
+    return answer(limiter.public())
+
+
 @admin
 async def servers(request: Request, state: SimState) -> Response:
     now = state.clock()
@@ -273,6 +304,7 @@ routes = [
     Route("/_sim/servers/{server_id}/settle", settle, methods=["POST"]),
     Route("/_sim/timings", timings, methods=["GET", "PUT"]),
     Route("/_sim/modes", modes, methods=["GET", "PUT"]),
+    Route("/_sim/rate-limit", rate_limit, methods=["GET", "PUT"]),
     Route("/_sim/faults", faults, methods=["GET", "POST", "DELETE"]),
     Route("/_sim/requests", requests_log, methods=["GET", "DELETE"]),
     Route("/_sim/counters", counters, methods=["GET"]),

@@ -7,6 +7,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from . import catalog, lifecycle, list_gate, pagination, serializers, validation
+from .rate_limit import throttled_detail
 from .responses import BadBody, answer, detail, json_body, no_content
 from .state import SimState
 from .storage import InsufficientBalance
@@ -37,6 +38,10 @@ def unauthorized(kind: str) -> Response:
     return detail(message, 401, headers={"WWW-Authenticate": 'Bearer realm="api"'})
 
 
+def throttled(wait: int) -> Response:
+    return detail(throttled_detail(wait), 429, headers={"Retry-After": str(wait)})
+
+
 def not_allowed(method: str, allowed: list[str]) -> Response:
     return detail(f'Method "{method}" not allowed.', 405, headers={"Allow": ", ".join(allowed)})
 
@@ -49,7 +54,7 @@ def server_id_of(request: Request) -> int | None:
 
 
 def handler(allowed: list[str]):
-    """Wrap a view: authenticate first (as DRF does), then answer 405 for a method the view lacks."""
+    """Wrap a view as DRF does: authenticate, then throttle, then answer 405 for a method the view lacks."""
 
     def decorate(view):
         async def endpoint(request: Request) -> Response:
@@ -57,6 +62,9 @@ def handler(allowed: list[str]):
             kind, account = authenticate(state, request)
             if account is None:
                 return unauthorized(kind)
+            wait = state.rate_limiter.take(account["id"])
+            if wait:
+                return throttled(wait)
             method = "GET" if request.method == "HEAD" else request.method
             if method not in allowed:
                 return not_allowed(request.method, allowed)

@@ -1,4 +1,5 @@
-"""Everything one simulator process holds: storage, settings, timings, modes, faults, request log and counters."""
+"""Everything one simulator process holds: storage, settings, timings, modes, faults, rate limit, request log and
+counters."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from collections import Counter, deque
 from dataclasses import dataclass, field
 
 from .faults import FaultBook
+from .rate_limit import RateLimiter
 from .storage import Storage
 
 DEMO_TOKEN = "vps-demo-token"
@@ -31,6 +33,9 @@ class Settings:
     # Error answers repeat the request's Authorization header, as a careless API or proxy might:
     # a client must keep it out of everything it prints.
     echo_token: bool = False
+    # Requests per second per token (None: no limit) and the bucket size (None: one second's worth).
+    rate_limit: float | None = None
+    rate_burst: int | None = None
 
 
 def endpoint_key(method: str, path: str) -> str:
@@ -46,6 +51,7 @@ class RequestLog:
         self.by_endpoint: Counter = Counter()
         self.mutating = 0
         self.faulted = 0
+        self.throttled = 0
         self.total = 0
 
     def record(self, entry: dict, *, reached_handler: bool, faulted: bool) -> None:
@@ -54,9 +60,14 @@ class RequestLog:
             self._entries.append({"seq": self._seq, **entry})
             self.by_endpoint[endpoint_key(entry["method"], entry["path"])] += 1
             self.total += 1
+            # Only the rate limit answers 429 from behind the gateway (fault rules count as faulted),
+            # and a throttled request changed nothing.
+            throttled = reached_handler and not faulted and entry["status"] == 429
             if faulted:
                 self.faulted += 1
-            if reached_handler and entry["method"] in ("POST", "PUT", "PATCH", "DELETE"):
+            if throttled:
+                self.throttled += 1
+            elif reached_handler and entry["method"] in ("POST", "PUT", "PATCH", "DELETE"):
                 self.mutating += 1
 
     def since(self, seq: int) -> list[dict]:
@@ -72,7 +83,7 @@ class RequestLog:
             self._entries.clear()
             self._seq = 0
             self.by_endpoint.clear()
-            self.mutating = self.faulted = self.total = 0
+            self.mutating = self.faulted = self.throttled = self.total = 0
 
     def counters(self) -> dict:
         with self._lock:
@@ -80,6 +91,7 @@ class RequestLog:
                 "by_endpoint": dict(self.by_endpoint),
                 "mutating": self.mutating,
                 "faulted": self.faulted,
+                "throttled": self.throttled,
                 "total": self.total,
             }
 
@@ -94,6 +106,7 @@ class SimState:
         self.echo_token = settings.echo_token
         self.faults = FaultBook()
         self.log = RequestLog()
+        self.rate_limiter = RateLimiter(settings.rate_limit, settings.rate_burst)
         for token in settings.tokens:
             self.storage.ensure_account(token, settings.balance, overwrite_balance=False)
 
@@ -104,6 +117,7 @@ class SimState:
         self.echo_token = self.settings.echo_token
         self.faults.clear()
         self.log.reset()
+        self.rate_limiter.configure(self.settings.rate_limit, self.settings.rate_burst)
 
     def modes(self) -> dict:
         return {"echo_token": self.echo_token}

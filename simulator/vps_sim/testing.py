@@ -39,6 +39,8 @@ class Simulator:
         balance: float | None = None,
         page_size_max: int | None = None,
         echo_token: bool = False,
+        rate_limit: float | None = None,
+        rate_burst: int | None = None,
         extra_args=(),
         host: str = "127.0.0.1",
         startup_timeout: float = 20.0,
@@ -52,6 +54,8 @@ class Simulator:
         self.balance = balance
         self.page_size_max = page_size_max
         self.echo_token = echo_token
+        self.rate_limit = rate_limit
+        self.rate_burst = rate_burst
         self.extra_args = list(extra_args)
         self.host = host
         self.startup_timeout = startup_timeout
@@ -80,6 +84,10 @@ class Simulator:
             cmd += ["--page-size-max", str(self.page_size_max)]
         if self.echo_token:
             cmd.append("--echo-token")
+        if self.rate_limit:
+            cmd += ["--rate-limit", str(self.rate_limit)]
+            if self.rate_burst is not None:
+                cmd += ["--rate-burst", str(self.rate_burst)]
         return cmd + self.extra_args
 
     def start(self) -> Simulator:
@@ -175,6 +183,13 @@ class Simulator:
 
     def modes(self) -> dict:
         return self.admin("GET", "/_sim/modes")
+
+    def set_rate_limit(self, rate: float | None, burst: int | None = None) -> dict:
+        """Requests per second per token (None or 0: no limit) and burst (None: one second's worth)."""
+        return self.admin("PUT", "/_sim/rate-limit", {"rate_limit": rate, "rate_burst": burst})
+
+    def rate_limit_settings(self) -> dict:
+        return self.admin("GET", "/_sim/rate-limit")
 
     def set_balance(self, token: str, balance: float) -> dict:
         return self.admin("POST", "/_sim/accounts", {"token": token, "balance": balance})

@@ -10,6 +10,7 @@ import logging
 from starlette.requests import Request
 
 from .public_api import authenticate
+from .rate_limit import throttled_detail
 from .state import SimState
 
 logger = logging.getLogger("vps_sim")
@@ -48,9 +49,7 @@ def fault_response(rule) -> tuple[int, list[tuple[bytes, bytes]], bytes]:
     """What a gateway or throttle in front of the real API would answer (DRF JSON for 429, HTML pages for 5xx)."""
     headers = []
     if rule.status == 429:
-        wait = rule.retry_after or 1
-        unit = "second" if wait == 1 else "seconds"
-        body = json.dumps({"detail": f"Request was throttled. Expected available in {wait} {unit}."}).encode()
+        body = json.dumps({"detail": throttled_detail(rule.retry_after or 1)}).encode()
         headers.append((b"content-type", b"application/json"))
     else:
         body = GATEWAY_PAGES[rule.status]

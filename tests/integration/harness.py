@@ -7,6 +7,7 @@ JSON lines. Every run is kept in RUNS, and conftest.py scans each one for API to
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import subprocess
@@ -282,3 +283,17 @@ def wait_status(sim, server_id: int, status: str, timeout: float = 30) -> dict:
             return server
         assert time.monotonic() < deadline, f"server {server_id} never became {status}: {server}"
         time.sleep(0.05)
+
+
+@contextlib.contextmanager
+def rate_limit(sim, rate: float, burst: int | None = None):
+    """The API's rate limit on ``sim`` inside the with-block: ``rate`` requests/s per token, ``burst`` at once
+    (default one second's worth); refusals are 429 with Retry-After, counted in ``sim.counters()["throttled"]``.
+
+    Set-up before the block (seeding, api_call) is not throttled; the limit before the block is restored after it.
+    """
+    before = sim.rate_limit_settings()
+    try:
+        yield sim.set_rate_limit(rate, burst)
+    finally:
+        sim.set_rate_limit(before["rate_limit"], before["rate_burst"])

@@ -69,6 +69,17 @@ options:
         that is longer).
     type: float
     default: 10
+  requests_per_minute:
+    description:
+      - The most requests the source sends per minute, on average. When a poll costs more than this allows
+        at O(interval) (one request per 100 servers listed), the polls start further apart: the pause is
+        the poll's requests times 60 / O(requests_per_minute) seconds, and a warning says so once, with the
+        interval used.
+      - A poll answered HTTP 429 (too many requests) doubles the pause, up to 16 times, and each poll without
+        one halves it back, so a limit shared with playbooks and inventories on the same token is met rarely.
+      - V(0) sets no budget.
+    type: float
+    default: 60
   filters:
     description:
       - Which servers to watch, with the API's list filters C(status) and C(location).
@@ -114,7 +125,7 @@ if os.path.isdir(os.path.join(_COLLECTIONS_ROOT, "ansible_collections")) and _CO
 
 try:
     from ansible.module_utils.parsing.convert_bool import boolean
-    from ansible_collections.vpsorg.cloud.plugins.module_utils import contract
+    from ansible_collections.vpsorg.cloud.plugins.module_utils import contract, polling
     from ansible_collections.vpsorg.cloud.plugins.module_utils.client import VpsClient
     from ansible_collections.vpsorg.cloud.plugins.module_utils.connection import (
         connection_problems,
@@ -137,6 +148,7 @@ OPTIONS = (
     "interval",
     "filters",
     "initial_snapshot",
+    "requests_per_minute",
 )
 DEFAULTS = {
     "validate_certs": True,
@@ -145,6 +157,7 @@ DEFAULTS = {
     "interval": 10,
     "filters": None,
     "initial_snapshot": False,
+    "requests_per_minute": 60,
 }
 KNOWN_STATUSES = contract.SETTLED_STATUSES | contract.TRANSITIONAL_STATUSES
 # While the API fails, polls back off up to this pause (or the interval, if longer).
@@ -239,6 +252,8 @@ def settings_from(args, environ=None):
         "initial_snapshot": _boolean(problems, "initial_snapshot", values["initial_snapshot"]),
         "filters": _filters(problems, values["filters"]),
     }
+    budget = values["requests_per_minute"]
+    settings["requests_per_minute"] = 0.0 if budget in (0, "0") else _number(problems, "requests_per_minute", budget, 0)
     if problems:
         raise ValueError(f"{NAME}: " + "; ".join(problems))
     return settings
@@ -257,6 +272,9 @@ class ServerEventPoller:
         self.failures = 0
         self.failed_since = None
         self.last_requests = 0
+        self.budget = settings.get("requests_per_minute")
+        self.throttle = 1
+        self.stretched = False
 
     def say(self, level, message):
         # The client already scrubs its errors; this also covers anything else that is logged.
@@ -268,6 +286,13 @@ class ServerEventPoller:
     async def poll(self):
         """The events of one poll; None when the listing failed (no events, snapshot kept)."""
         before, started = self.client.request_count, asyncio.get_running_loop().time()
+        throttled = self.client.throttled
+        try:
+            return await self._poll(before, started)
+        finally:
+            self._budget(self.client.throttled > throttled)
+
+    async def _poll(self, before, started):
         try:
             listings = [await asyncio.to_thread(self._list)]
             if self.watcher.needs_confirmation(listings[0]):
@@ -286,10 +311,31 @@ class ServerEventPoller:
         )
         return events
 
+    def budget_delay(self):
+        """The pause between poll starts that keeps the last poll's requests within the budget."""
+        return polling.budget_interval(self.interval, self.last_requests, self.budget) * self.throttle
+
+    def _budget(self, throttled):
+        self.throttle = polling.throttle_factor(self.throttle, throttled)
+        delay = self.budget_delay()
+        if throttled:
+            self.say(
+                logging.WARNING,
+                f"{NAME}: the API answered HTTP 429 (too many requests) during a poll; polls start every "
+                f"{delay:.1f} s until they are not throttled",
+            )
+        elif not self.stretched and delay > self.interval:
+            self.stretched = True
+            self.say(
+                logging.WARNING,
+                f"{NAME}: a poll sends {self.last_requests} requests, so polls start every {delay:.1f} s instead "
+                f"of every {self.interval:g} s to stay within requests_per_minute {self.budget:g}",
+            )
+
     def next_delay(self):
         if not self.failures:
-            return self.interval
-        return min(self.interval * 2**self.failures, max(self.interval, MAX_BACKOFF))
+            return self.budget_delay()
+        return min(self.budget_delay() * 2**self.failures, max(self.budget_delay(), MAX_BACKOFF))
 
     def _failed(self, exc):
         self.failures += 1

@@ -61,7 +61,9 @@ class Account:
 
 
 def poller_for(source, args=None):
-    settings = source["settings_from"](dict({"api_url": API, "interval": 1, "api_retries": 0}, **(args or {})), ENV)
+    # No request budget unless a test sets one: the budget has tests of its own.
+    defaults = {"api_url": API, "interval": 1, "api_retries": 0, "requests_per_minute": 0}
+    settings = source["settings_from"](dict(defaults, **(args or {})), ENV)
     return source["build_poller"](settings)
 
 
@@ -83,6 +85,7 @@ def test_defaults_and_environment_fallbacks(source):
         "validate_certs": True,
         "initial_snapshot": False,
         "filters": {},
+        "requests_per_minute": 60.0,
     }
     assert source["settings_from"]({}, ENV)["api_url"] == "https://admin.vps.org/api/v1"
     given = source["settings_from"]({"api_url": API, "api_token": "other"}, {"VPS_API_URL": "x", **ENV})
@@ -278,3 +281,85 @@ def test_main_puts_events_on_the_queue_poll_after_poll(source, api):
 
     first, second = asyncio.run(scenario())
     assert (first["type"], second["type"], second["new_status"]) == ("created", "status_changed", "active")
+
+
+# -- the request budget -------------------------------------------------------------------------
+
+
+class PagedAccount:
+    """`total` servers in pages of 100, with DRF's `next` links; the first `throttle` requests answer 429."""
+
+    def __init__(self, api, total, throttle=0):
+        self.servers = [srv(n) for n in range(1, total + 1)]
+        self.throttle = throttle
+        self.requests = 0
+        api.add_callback(responses.GET, SERVERS, callback=self.answer, content_type="application/json")
+
+    def answer(self, request):
+        self.requests += 1
+        if self.throttle:
+            self.throttle -= 1
+            return 429, {"Retry-After": "0"}, json.dumps({"detail": "Request was throttled."})
+        query = dict(part.split("=") for part in request.url.split("?", 1)[1].split("&"))
+        page = int(query.get("page", 1))
+        results = self.servers[(page - 1) * 100 : page * 100]
+        more = page * 100 < len(self.servers)
+        body = {"count": len(self.servers), "next": f"{SERVERS}?page={page + 1}&page_size=100" if more else None}
+        return 200, {}, json.dumps(dict(body, previous=None, results=results))
+
+
+def test_a_poll_of_25_pages_under_60_requests_a_minute_starts_every_25_seconds_and_says_so_once(source, api, caplog):
+    account = PagedAccount(api, 2500)
+    poller = poller_for(source, {"interval": 10, "requests_per_minute": 60})
+    with caplog.at_level(logging.WARNING):
+        for _poll in range(3):
+            assert poll(poller) is not None
+            assert poller.last_requests == 25 and poller.next_delay() == pytest.approx(25.0)
+    assert account.requests == 75
+    stretched = [r.getMessage() for r in caplog.records if "requests_per_minute" in r.getMessage()]
+    assert stretched == [
+        "vpsorg.cloud.vps_server_events: a poll sends 25 requests, so polls start every 25.0 s instead of every 10 s "
+        "to stay within requests_per_minute 60"
+    ]
+
+
+def test_a_poll_within_the_budget_keeps_the_interval_and_says_nothing(source, api, caplog):
+    PagedAccount(api, 250)
+    poller = poller_for(source, {"interval": 10, "requests_per_minute": 60})
+    with caplog.at_level(logging.WARNING):
+        poll(poller)
+    assert poller.last_requests == 3 and poller.next_delay() == 10
+    assert not [r for r in caplog.records if r.levelno >= logging.WARNING]
+
+
+def test_a_throttled_poll_doubles_the_pause_and_polls_without_429_bring_it_back(source, api, caplog):
+    account = PagedAccount(api, 250, throttle=1)
+    poller = poller_for(source, {"interval": 10, "requests_per_minute": 60, "api_retries": 2})
+    with caplog.at_level(logging.WARNING):
+        assert poll(poller) is not None  # the retry carried the 429
+    assert poller.last_requests == 4 and poller.next_delay() == pytest.approx(20.0)
+    assert any("HTTP 429" in r.getMessage() and "every 20.0 s" in r.getMessage() for r in caplog.records)
+    poll(poller)
+    assert poller.next_delay() == 10 and account.requests == 7
+
+
+def test_no_budget_keeps_the_interval_whatever_a_poll_costs(source, api):
+    PagedAccount(api, 2500)
+    poller = poller_for(source, {"interval": 10, "requests_per_minute": 0})
+    poll(poller)
+    assert poller.last_requests == 25 and poller.next_delay() == 10
+
+
+def test_failed_polls_back_off_from_the_budget_interval(source, api):
+    poller = poller_for(source, {"interval": 10, "requests_per_minute": 60})
+    poller.last_requests, poller.failures = 25, 1
+    assert poller.next_delay() == pytest.approx(50.0)
+
+
+@pytest.mark.parametrize(
+    ("value", "named"),
+    [(-1, "requests_per_minute must be more than 0"), ("lots", "requests_per_minute must be a number")],
+)
+def test_a_bad_budget_is_refused_naming_it(source, value, named):
+    with pytest.raises(ValueError, match=named):
+        source["settings_from"]({"requests_per_minute": value}, ENV)

@@ -56,9 +56,13 @@ class FakeAccount:
 class FakeClient(ServerWaiter):
     """The client methods the fleet uses, recording every call; worker() shares the account."""
 
+    # A small account: every listing is one page, so every poll reads the whole listing.
+    listed_pages = 1
+
     def __init__(self, account, clock=None):
         self.account = account
         self.request_count = 0
+        self.throttled = 0  # answers 429 so far: none here
         self.now = 0.0
         self.sleeps = []
         self.logged = []

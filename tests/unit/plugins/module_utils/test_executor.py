@@ -86,6 +86,7 @@ class Worker:
     def __init__(self, parent):
         self.parent = parent
         self.request_count = 0
+        self.throttled = 0
 
 
 class FakeClient:
@@ -175,3 +176,71 @@ def test_the_pool_has_no_more_threads_than_the_concurrency_or_the_jobs(monkeypat
     monkeypatch.setattr(executor_module, "ThreadPoolExecutor", Pool)
     outcomes = Executor(FakeClient(), concurrency=concurrency).run([(n, lambda worker: 1) for n in range(jobs)])
     assert sizes == [threads] and outcomes == dict.fromkeys(range(jobs), (1, None))
+
+
+# -- fewer requests at a time after a 429 -------------------------------------------------------
+
+
+class Throttling:
+    """Details of servers 1..n; the first request for each id in `refused` is answered 429 (Retry-After 0)."""
+
+    def __init__(self, refused, delay=0.005):
+        self.refused = set(refused)
+        self.delay = delay
+        self.lock = threading.Lock()
+        self.in_flight = 0
+        self.in_flight_later = []  # requests at the same time, seen by jobs after id 20
+
+    def __call__(self, request):
+        server_id = int(request.url.rstrip("/").rsplit("/", 1)[1])
+        with self.lock:
+            if server_id in self.refused:
+                self.refused.discard(server_id)
+                return 429, {"Retry-After": "0", "Content-Type": JSON}, '{"detail": "Request was throttled."}'
+            self.in_flight += 1
+            if server_id > 20:
+                self.in_flight_later.append(self.in_flight)
+        time.sleep(self.delay)
+        with self.lock:
+            self.in_flight -= 1
+        return 200, {"Content-Type": JSON}, json.dumps(detail(server_id))
+
+
+def throttled_run(refused, concurrency, jobs=40):
+    logged = []
+    client = VpsClient(API, "tok-123", retries=2, sleep=lambda _s: None, log=logged.append)
+    limit = Throttling(refused)
+    with responses.RequestsMock() as api:
+        api.add_callback(responses.GET, re.compile(API + r"/servers/\d+/"), callback=limit)
+        executor = Executor(client, concurrency=concurrency)
+        # Ids 1..4 first, as one step of a task, so their 429s come before the later step starts.
+        first = executor.run([(n, lambda worker, n=n: worker.get_server(n)["id"]) for n in (1, 2, 3, 4)])
+        rest = executor.run([(n, lambda worker, n=n: worker.get_server(n)["id"]) for n in range(5, jobs + 1)])
+    return {**first, **rest}, limit, logged, executor
+
+
+def test_each_job_answered_429_takes_one_request_at_a_time_off_the_rest_of_the_task():
+    outcomes, limit, logged, executor = throttled_run(refused=(1, 2, 3), concurrency=4)
+    assert outcomes == {n: (n, None) for n in range(1, 41)}
+    assert [line for line in logged if "at a time" in line] == [
+        f"the API answered HTTP 429 (too many requests): sending {n} requests at a time from now on" for n in (3, 2, 1)
+    ]
+    # The later batch ran one request at a time: the lowered count holds for the rest of the task.
+    assert limit.in_flight_later and max(limit.in_flight_later) == 1
+    assert executor.pool.most == 1 and executor.request_count == 40 + 3
+
+
+def test_the_last_sender_never_leaves_and_every_job_is_carried_by_the_retries():
+    outcomes, _limit, logged, executor = throttled_run(refused=range(1, 41), concurrency=2)
+    assert outcomes == {n: (n, None) for n in range(1, 41)}
+    assert [line.split(": ", 1)[1] for line in logged if "at a time" in line] == [
+        "sending 1 requests at a time from now on"
+    ]
+    assert executor.request_count == 80
+
+
+def test_answers_without_429_keep_every_sender():
+    outcomes, limit, logged, executor = throttled_run(refused=(), concurrency=4)
+    assert outcomes == {n: (n, None) for n in range(1, 41)}
+    assert not [line for line in logged if "at a time" in line] and executor.pool.most == 4
+    assert max(limit.in_flight_later) > 1

@@ -24,7 +24,7 @@ SUMMARY = {
 
 
 def entry(**wanted):
-    return Entry(0, merge_entries([wanted], {})[0])
+    return Entry(merge_entries([wanted], {})[0])
 
 
 def test_an_entrys_own_value_wins_over_defaults_and_state_defaults_to_present():

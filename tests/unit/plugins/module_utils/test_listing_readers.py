@@ -63,6 +63,8 @@ def test_each_reader_answered_429_leaves_the_listing_and_every_server_is_still_r
     # Once they left, no more than the two remaining readers had pages in flight.
     assert limited.in_flight_later and max(limited.in_flight_later) <= 2
     assert client.request_count == 40 + 6
+    # The client's next listing (the event source's next poll) starts at what the API accepted.
+    assert client.page_concurrency == 2
 
 
 def test_the_last_reader_never_leaves(api):
@@ -109,23 +111,23 @@ def test_the_lowered_count_holds_for_the_next_read_of_the_same_listing():
             self.logged.append(message)
 
     owner = Sibling()
-    readers = listing.Readers(owner)
-    assert readers.start(pages_left=10) == 4 and len(readers.clients) == 4
-    with readers.reader() as client:
+    readers = listing.page_readers(owner)
+    assert readers.start(jobs_left=10) == 4 and len(readers.clients) == 4
+    with readers.take() as client:
         client.throttled += 1
-    with readers.reader() as client:
+    with readers.take() as client:
         pass  # no 429: it stays
     assert owner.logged == ["the API answered HTTP 429 (too many requests): reading 3 pages at a time from now on"]
-    assert readers.start(pages_left=10) == 3
-    assert readers.start(pages_left=2) == 2
+    assert readers.start(jobs_left=10) == 3
+    assert readers.start(jobs_left=2) == 2
     # No new clients are made for a smaller read.
     assert len(readers.clients) == 4
     # Down to one reader: the next read has one reader, whatever is left to read.
     for _step in range(2):
-        readers.start(pages_left=10)
-        with readers.reader() as client:
+        readers.start(jobs_left=10)
+        with readers.take() as client:
             client.throttled += 1
-    assert readers.start(pages_left=10) == 1
+    assert readers.start(jobs_left=10) == 1
     assert owner.logged[-1].endswith("reading 1 pages at a time from now on")
 
 
@@ -140,15 +142,15 @@ def test_a_reader_whose_page_failed_goes_back_for_the_next_page():
         def log(self, message):
             raise AssertionError(message)
 
-    readers = listing.Readers(Sibling())
-    assert readers.start(pages_left=5) == 2
-    with pytest.raises(RuntimeError), readers.reader():
+    readers = listing.page_readers(Sibling())
+    assert readers.start(jobs_left=5) == 2
+    with pytest.raises(RuntimeError), readers.take():
         raise RuntimeError("page failed")
     # Both readers are free again: holding one, the other is handed out at once.
     taken = []
     with contextlib.ExitStack() as stack:
-        taken.append(stack.enter_context(readers.reader()))
-        other = threading.Thread(target=lambda: taken.append(stack.enter_context(readers.reader())))
+        taken.append(stack.enter_context(readers.take()))
+        other = threading.Thread(target=lambda: taken.append(stack.enter_context(readers.take())))
         other.start()
         other.join(5)
         assert not other.is_alive()

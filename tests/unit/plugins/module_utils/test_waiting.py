@@ -136,6 +136,8 @@ def test_a_server_gone_at_the_deadline_is_gone():
 class Fleet(ServerWaiter):
     """Successive listings ({id: status}); the last one repeats."""
 
+    listed_pages = 1
+
     def __init__(self, listings):
         self.listings = list(listings)
         self.now = 0.0
@@ -208,3 +210,139 @@ def test_a_fleet_wait_polls_at_the_interval_asked_for():
     reached, failed = outcome(waiter, {1: ({"active"}, "web-1")}, interval=5)
     assert reached == {1: {"id": 1, "status": "active"}} and failed == {}
     assert waiter.sleeps == [5, 5, 5]
+
+
+# -- each poll reads what costs the fewest requests ---------------------------------------------
+
+
+class LargeAccount(ServerWaiter):
+    """`others` servers that never change plus scripted ones; records each listing's filter and each read.
+
+    Pages hold 100 servers; the scripted servers move on after `settle_after` polls.
+    """
+
+    def __init__(self, others, scripted, settle_after=3):
+        self.others = {100000 + n: {"id": 100000 + n, "name": f"other-{n}", "status": "active"} for n in range(others)}
+        self.scripted = {
+            server_id: {
+                "id": server_id,
+                "name": f"web-{server_id}",
+                "status": first,
+                "plan": {"id": 1, "name": "Standard VPS", "bandwidth": 2048},
+                "ipv6_address": "2001:db8::1",
+            }
+            for server_id, (first, _then) in scripted.items()
+        }
+        self.then = {server_id: then for server_id, (_first, then) in scripted.items()}
+        self.settle_after = settle_after
+        self.polls = 0
+        self.now = 0.0
+        self.calls = []
+        self.listed_pages = None
+
+    def _clock(self):
+        return self.now
+
+    def _sleep(self, seconds):
+        self.now += seconds
+        self.polls += 1
+        if self.polls == self.settle_after:
+            for server_id, then in self.then.items():
+                if then is None:
+                    del self.scripted[server_id]
+                else:
+                    self.scripted[server_id]["status"] = then
+
+    def log(self, message):
+        pass
+
+    def list_servers(self, filters=None, page_size=None):
+        status = (filters or {}).get("status")
+        servers = [s for s in [*self.others.values(), *self.scripted.values()] if status in (None, s["status"])]
+        self.listed_pages = max(1, -(-len(servers) // 100))
+        self.calls += [("LIST", status)] * self.listed_pages
+        # A summary: no detail-only field, and a plan without bandwidth.
+        return [
+            {
+                k: ({"id": 1, "name": "Standard VPS"} if k == "plan" and "plan" in s else v)
+                for k, v in s.items()
+                if k != "ipv6_address"
+            }
+            for s in servers
+        ]
+
+    def get_server_or_none(self, server_id):
+        self.calls.append(("GET", server_id))
+        server = self.scripted.get(server_id) or self.others.get(server_id)
+        return dict(server) if server else None
+
+
+def test_a_fleet_in_a_large_account_lists_only_the_status_it_waits_in_and_reads_each_server_once_at_the_end():
+    account = LargeAccount(2000, dict.fromkeys((1, 2, 3, 4, 5), ("provisioning", "active")))
+    targets = {server_id: (frozenset({"active"}), f"web-{server_id}") for server_id in range(1, 6)}
+    known = dict.fromkeys(range(1, 6), "provisioning")
+    reached, failed = account.wait_for_fleet(targets, 60, known=known, account_pages=20)
+    assert failed == {} and sorted(reached) == [1, 2, 3, 4, 5]
+    # One filtered page per poll, then each server alone once: never the 20 pages of the account.
+    assert account.calls == [("LIST", "provisioning")] * 4 + [("GET", n) for n in range(1, 6)]
+    # Read alone, a server is still reported as the listing shows it (no detail-only field).
+    assert reached[1] == {"id": 1, "name": "web-1", "status": "active", "plan": {"id": 1, "name": "Standard VPS"}}
+
+
+def test_the_same_fleet_in_a_small_account_lists_it_whole_each_poll():
+    account = LargeAccount(10, dict.fromkeys((1, 2, 3, 4, 5), ("provisioning", "active")))
+    targets = {server_id: (frozenset({"active"}), f"web-{server_id}") for server_id in range(1, 6)}
+    reached, failed = account.wait_for_fleet(targets, 60, known=dict.fromkeys(range(1, 6), "provisioning"))
+    assert failed == {} and reached[3] == {
+        "id": 3,
+        "name": "web-3",
+        "status": "active",
+        "plan": {"id": 1, "name": "Standard VPS"},
+    }
+    assert account.calls == [("LIST", None)] * 4
+
+
+def test_servers_being_deleted_are_read_alone_until_gone_and_time_out_with_their_last_status():
+    account = LargeAccount(500, {1: ("active", None), 2: ("active", "active")}, settle_after=2)
+    targets = {1: (None, "web-1"), 2: (None, "web-2")}
+    reached, failed = account.wait_for_fleet(targets, 1.5, known={1: "active", 2: "active"}, account_pages=5)
+    assert reached == {1: None}
+    assert str(failed[2]) == "web-2: still active after 1.5 s (timed out waiting for it to be deleted)"
+    assert ("LIST", None) not in account.calls and account.calls[:4] == [("GET", 1), ("GET", 2)] * 2
+
+
+def test_a_server_that_left_its_status_and_settled_elsewhere_fails_alone():
+    account = LargeAccount(300, {1: ("stopping", "suspended"), 2: ("stopping", "stopped"), 3: ("stopping", "stopped")})
+    targets = {n: (frozenset({"stopped"}), f"web-{n}") for n in (1, 2, 3)}
+    reached, failed = account.wait_for_fleet(targets, 60, known=dict.fromkeys((1, 2, 3), "stopping"), account_pages=3)
+    assert sorted(reached) == [2, 3] and str(failed[1]) == "web-1 settled as suspended while waiting for stopped"
+    assert set(account.calls) == {("LIST", "stopping"), ("GET", 1), ("GET", 2), ("GET", 3)}
+
+
+def test_reads_alone_go_through_the_executor_when_one_is_given():
+    account = LargeAccount(2000, dict.fromkeys((1, 2, 3), ("provisioning", "active")), settle_after=1)
+
+    class Recorder:
+        keys = []
+
+        def run(self, jobs):
+            jobs = list(jobs)
+            self.keys.append([key for key, _job in jobs])
+            return {key: (job(account), None) for key, job in jobs}
+
+    targets = {n: (frozenset({"active"}), f"web-{n}") for n in (1, 2, 3)}
+    reached, _failed = account.wait_for_fleet(
+        targets, 60, known=dict.fromkeys((1, 2, 3), "provisioning"), account_pages=20, executor=Recorder()
+    )
+    assert sorted(reached) == [1, 2, 3] and Recorder.keys == [[1, 2, 3]]
+
+
+def test_a_failed_read_alone_fails_the_wait_with_the_api_error():
+    account = LargeAccount(2000, {1: ("provisioning", "active")})
+
+    def broken(server_id):
+        raise VpsApiError("HTTP 500", status=500)
+
+    account.get_server_or_none = broken
+    with pytest.raises(VpsApiError, match="HTTP 500"):
+        account.wait_for_fleet({1: ({"active"}, "web-1")}, 60, known={1: "provisioning"}, account_pages=20)

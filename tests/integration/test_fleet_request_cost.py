@@ -1,0 +1,64 @@
+"""What a vps_fleet run costs in requests follows the servers it touches, not the size of the account.
+
+Real ansible-playbook runs against the simulator, counted in its request log: the same fleet of
+five new servers in an empty account and in accounts of 2,000 and 10,000 servers.
+"""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+from harness import last_seq, play, run_playbook
+
+LIST = "/api/v1/servers/"
+PAGE = 100  # the client's page size, which the simulator serves in full
+FLEET = """
+    - name: Fleet
+      vpsorg.cloud.vps_fleet:
+        servers: "{{ fleet }}"
+        defaults: {plan_id: 1, os_id: 5, location: us-west}
+        poll_interval: 0.2
+        wait_timeout: 60
+      register: out
+"""
+
+
+def fleet_run(sim, tmp_path, names):
+    since = last_seq(sim)
+    result = run_playbook(tmp_path, play(FLEET), sim=sim, extra_vars={"fleet": [{"name": n} for n in names]})
+    assert result.rc == 0, result.output
+    sent = [r for r in sim.requests(since=since) if r["path"].startswith("/api/v1/")]
+    return result.task("Fleet")["result"], sent
+
+
+def whole_listings(sent):
+    """Listing requests without a filter (a page of the whole account)."""
+    return [r for r in sent if r["method"] == "GET" and r["path"] == LIST and "status=" not in (r.get("query") or "")]
+
+
+@pytest.mark.parametrize("others", [2000, 10000])
+def test_five_new_servers_cost_one_whole_listing_more_in_a_large_account(clean_sim, tmp_path, others):
+    names = [f"cost-{n}" for n in range(1, 6)]
+    empty_out, empty = fleet_run(clean_sim, tmp_path / "empty", names)
+    clean_sim.reset()
+    clean_sim.seed(others)
+    large_out, large = fleet_run(clean_sim, tmp_path / "large", names)
+
+    # Optimisations never change results: the same servers, fields and outcomes either way.
+    def shown(out):
+        return [
+            ({k: v for k, v in s.items() if k not in ("id", "ip_address", "created_at", "updated_at")})
+            for s in out["servers"]
+        ]
+
+    assert shown(large_out) == shown(empty_out) and [s["status"] for s in large_out["servers"]] == ["active"] * 5
+    assert [r["done"] for r in large_out["results"]] == [["created"]] * 5
+    pages = math.ceil(others / PAGE)
+    # The account is listed whole once, to plan; waiting never lists it whole again.
+    assert len(whole_listings(large)) == pages
+    # The API filters by status and location only, so each new server that leaves provisioning is read
+    # once by id: the bound is the empty account's requests plus one whole listing and one read each.
+    assert len(large) <= len(empty) + pages + len(names), (len(empty), len(large))
+    reads_by_id = [r for r in large if r["method"] == "GET" and r["path"] != LIST]
+    assert len(reads_by_id) <= len(names)

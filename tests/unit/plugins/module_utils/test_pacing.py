@@ -1,0 +1,114 @@
+"""The pause gate learns the API's pace from its 429 answers, so a limit is met rarely.
+
+A token bucket like the API's (and the simulator's) and a client that sends as fast as it may,
+over a clock that only moves when slept: no threads, no timing luck.
+"""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+from ansible_collections.vpsorg.cloud.plugins.module_utils import retry
+from ansible_collections.vpsorg.cloud.plugins.module_utils.transport import PauseGate
+
+
+class Clock:
+    def __init__(self):
+        self.now = 0.0
+
+    def __call__(self):
+        return self.now
+
+    def sleep(self, seconds):
+        self.now += seconds
+
+
+class Bucket:
+    """`rate` tokens a second, up to `burst`; a refusal says the whole seconds until the next token."""
+
+    def __init__(self, clock, rate, burst):
+        self.clock, self.rate, self.burst = clock, rate, burst
+        self.tokens, self.updated = float(burst), 0.0
+
+    def take(self):
+        now = self.clock()
+        self.tokens = min(self.burst, self.tokens + (now - self.updated) * self.rate)
+        self.updated = now
+        if self.tokens >= 1:
+            self.tokens -= 1
+            return 0
+        return max(1, math.ceil((1 - self.tokens) / self.rate - 1e-9))
+
+
+def send(requests, rate, burst, learn=True):
+    """What a client that never waits on its own sends: (refusals, seconds taken, gate)."""
+    clock = Clock()
+    gate, bucket = PauseGate(clock, clock.sleep), Bucket(clock, rate, burst)
+    refusals = done = 0
+    while done < requests:
+        gate.slot()
+        retry_after = bucket.take()
+        if retry_after:
+            refusals += 1
+            if learn:
+                gate.refused()
+            gate.hold(retry_after)
+        else:
+            done += 1
+    return refusals, clock.now, gate
+
+
+@pytest.mark.parametrize(("rate", "burst"), [(5, 5), (2, 2), (10, 20), (0.5, 1), (3, 10)])
+def test_after_two_refusals_requests_go_just_below_the_limit_and_are_not_refused_again(rate, burst):
+    refusals, took, gate = send(300, rate, burst)
+    assert refusals == 2
+    assert gate.spacing == pytest.approx(1 / (rate * retry.PACE_MARGIN), rel=0.05)
+    # The whole run costs about what the limit itself imposes, not more than 1.25x.
+    assert took <= 1.25 * (300 - burst) / rate
+
+
+def test_without_learning_a_client_meets_the_limit_after_every_burst():
+    refusals, _took, _gate = send(300, 5, 5, learn=False)
+    assert refusals >= 50
+
+
+def test_no_429_means_no_pause_between_requests():
+    clock = Clock()
+    gate = PauseGate(clock, clock.sleep)
+    for _request in range(100):
+        gate.slot()
+    assert clock.now == 0 and gate.spacing == 0
+
+
+def test_one_429_alone_teaches_nothing_and_the_gate_only_ever_slows_down():
+    clock = Clock()
+    gate = PauseGate(clock, clock.sleep)
+    gate.slot()
+    gate.refused()
+    assert gate.spacing == 0
+    for _request in range(5):
+        gate.slot()
+    clock.now = 2.0
+    gate.refused()  # 4 requests taken in 2 s
+    assert gate.spacing == pytest.approx(0.5 / retry.PACE_MARGIN)
+    learned = gate.spacing
+    for _request in range(11):
+        gate.slot()
+    # Refused again at the learned pace: the API takes less than that, so the gate slows down more.
+    gate.refused()
+    assert gate.spacing > learned
+
+
+def test_a_quiet_stretch_between_two_429s_never_paces_slower_than_their_retry_after():
+    # Refused, then a minute of a few polls (the API was not the limit then), then refused again.
+    clock = Clock()
+    gate = PauseGate(clock, clock.sleep)
+    gate.slot()
+    gate.refused(1)
+    for _poll in range(12):
+        clock.sleep(5)
+        gate.slot()
+    gate.slot()
+    gate.refused(1)
+    assert gate.spacing == 1
