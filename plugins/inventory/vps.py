@@ -361,7 +361,8 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
         client = self._client()
         filters = {key: str(value) for key, value in (self._conf["filters"] or {}).items() if value is not None}
         try:
-            servers = client.list_servers(filters=filters, page_size=self.get_option("page_size"))
+            # It only reports: a list that comes back short is returned, with a warning saying so.
+            servers = client.list_servers(filters=filters, page_size=self.get_option("page_size"), partial_ok=True)
             self.display.v(f"vpsorg.cloud.vps: {len(servers)} servers in {client.request_count} list requests")
             if self.get_option("fetch_details"):
                 servers = self._with_details(servers)

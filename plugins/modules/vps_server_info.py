@@ -149,7 +149,8 @@ class VpsServerInfo(VpsModule):
             filters = {key: self.params[key] for key in contract.SERVER_SIDE_FILTERS}
             self.client.page_concurrency = self.params["page_concurrency"]
             self.client.warn = self.module.warn
-            servers = self.client.list_servers(filters)
+            # It only reports: a list that comes back short is returned, with a warning saying so.
+            servers = self.client.list_servers(filters, partial_ok=True)
         self.result["servers"] = [server for server in servers if self.matches(server)]
 
     def matches(self, server):
