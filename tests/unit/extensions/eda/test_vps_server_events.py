@@ -221,6 +221,19 @@ def test_a_malformed_server_list_is_a_failed_poll(source, api):
     assert poller.watcher.snapshot.keys() == {1}
 
 
+def test_a_short_server_list_is_a_failed_poll_not_a_deletion(source, api, caplog):
+    # Servers on pages that were never read are not deleted: two short listings in a row (what
+    # confirms a deletion) still report nothing and keep the snapshot.
+    account = Account(api, [srv(1), srv(2), srv(3)])
+    poller = poller_for(source)
+    poll(poller)
+    short = json.dumps({"count": 3, "next": None, "results": [srv(1)]})
+    account.failures = [(200, {}, short), (200, {}, short)]
+    assert poll(poller) is None
+    assert poller.watcher.snapshot.keys() == {1, 2, 3}
+    assert f"api_url {API}: the server list stopped linking to a next page after 1 of the 3 servers" in caplog.text
+
+
 def test_backoff_doubles_up_to_the_cap(source, api):
     poller = poller_for(source, {"interval": 100})
     delays = []
