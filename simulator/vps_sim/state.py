@@ -93,6 +93,8 @@ class SimState:
         self.transition_delay = settings.transition_delay
         self.echo_token = settings.echo_token
         self.faults = FaultBook()
+        # A way the server list ends short (short_lists.py), armed through the control plane.
+        self.short_list = None
         self.log = RequestLog()
         for token in settings.tokens:
             self.storage.ensure_account(token, settings.balance, overwrite_balance=False)
@@ -103,6 +105,7 @@ class SimState:
         self.transition_delay = self.settings.transition_delay
         self.echo_token = self.settings.echo_token
         self.faults.clear()
+        self.short_list = None
         self.log.reset()
 
     def modes(self) -> dict:
