@@ -97,7 +97,7 @@ options:
     default: false
   details_concurrency:
     description:
-      - How many detail requests run at the same time with O(fetch_details=true).
+      - How many detail requests run at the same time with O(fetch_details=true); at most V(64).
     type: int
     default: 8
   page_concurrency:
@@ -285,11 +285,14 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
         for option in ("page_size", "details_concurrency", "page_concurrency"):
             if self.get_option(option) <= 0:
                 raise AnsibleParserError(f"vpsorg.cloud.vps: {option} must be a positive number")
-        if self.get_option("page_concurrency") > listing.MAX_PAGE_CONCURRENCY:
-            raise AnsibleParserError(
-                f"vpsorg.cloud.vps: page_concurrency must be at most {listing.MAX_PAGE_CONCURRENCY}, "
-                f"got {self.get_option('page_concurrency')}"
-            )
+        for option, most in (
+            ("page_concurrency", listing.MAX_PAGE_CONCURRENCY),
+            ("details_concurrency", listing.MAX_DETAILS_CONCURRENCY),
+        ):
+            if self.get_option(option) > most:
+                raise AnsibleParserError(
+                    f"vpsorg.cloud.vps: {option} must be at most {most}, got {self.get_option(option)}"
+                )
         if settings["inventory_hostname"] == "template" and not self.get_option("inventory_hostname_template"):
             raise AnsibleParserError("vpsorg.cloud.vps: inventory_hostname: template needs inventory_hostname_template")
         if settings["ansible_host_source"] == "ipv6_address" and not self.get_option("fetch_details"):

@@ -35,6 +35,9 @@ DEFAULT_PAGE_CONCURRENCY = 16
 # interpreter), but do open that many connections to the API at once: a typo such as 1000 is
 # refused rather than taken as a flood.
 MAX_PAGE_CONCURRENCY = 64
+# The same bound for the detail reads after a listing (the inventory's fetch_details): each is a
+# connection to the API, and more at a time than this only floods it.
+MAX_DETAILS_CONCURRENCY = 64
 # Reads of the whole list before giving up on pages that fit together (an account that changes
 # faster than it can be listed): 1 read and 2 re-reads.
 MAX_READS = 3

@@ -585,6 +585,18 @@ def test_plugin_module_does_not_speak_http():
 
 
 @pytest.mark.parametrize(("value", "refused"), [(64, False), (65, True), (1000, True)])
+def test_details_concurrency_above_the_most_is_refused_before_any_request(run, fake_client, value, refused):
+    options = {"fetch_details": True, "details_concurrency": value}
+    if refused:
+        with pytest.raises(AnsibleParserError, match=f"details_concurrency must be at most 64, got {value}"):
+            run(options)
+        assert fake_client.instances == []
+    else:
+        run(options)
+        assert len(fake_client.instances) >= 1
+
+
+@pytest.mark.parametrize(("value", "refused"), [(64, False), (65, True), (1000, True)])
 def test_page_concurrency_above_the_most_is_refused_before_any_request(run, fake_client, value, refused):
     if refused:
         with pytest.raises(AnsibleParserError, match=f"page_concurrency must be at most 64, got {value}"):
