@@ -120,7 +120,9 @@ class Entry:
         self.server = self.found = matches[0] if matches else None
         if self.server is None and self.present and self.wanted["power"] and not self.creates_fields():
             # Only a name and a power state (the power playbook's entries): there is nothing to create from.
-            self.fail(f"no server named {self.name!r} exists in the account; an entry with only a power state creates none")
+            self.fail(
+                f"no server named {self.name!r} exists in the account; an entry with only a power state creates none"
+            )
             return
         self.plan = plan_server(self.server, self.wanted, self.wanted["state"])
         self.unknown = list(self.plan.unknown)

@@ -69,7 +69,9 @@ def test_missing_server_with_only_a_power_state_is_said_not_to_exist_without_off
     missing = entry(name="ghost", power="stopped")
     missing.settle_plan([])
     assert missing.failed and missing.action == "none"
-    assert missing.error == "no server named 'ghost' exists in the account; an entry with only a power state creates none"
+    assert (
+        missing.error == "no server named 'ghost' exists in the account; an entry with only a power state creates none"
+    )
 
 
 def test_missing_server_with_some_creation_fields_is_refused_naming_the_others():
