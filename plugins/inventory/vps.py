@@ -25,7 +25,8 @@ description:
     count changed, a page is short or gone, a server is on two pages), the whole list is read again, up to three
     reads in all. If it still changes, every server seen in any read is added once and a warning says the list may
     hold a server deleted meanwhile; no server is skipped or added twice without a warning.
-  - The configuration file name must end with C(vps.yml) or C(vps.yaml).
+  - The configuration file name must end with C(vps.yml) or C(vps.yaml). Ansible declines any other name without
+    a reason; at C(-vvv) the plugin says why.
   - String options can be Jinja2 templates, so the token can come from extra vars, a lookup or vault.
 extends_documentation_fragment:
   - vpsorg.cloud.api
@@ -207,11 +208,25 @@ def api_client_module():
     return client
 
 
+# What the name of an inventory file of this plugin ends in.
+FILE_NAME_ENDINGS = ("vps.yml", "vps.yaml")
+
+
 class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
     NAME = "vpsorg.cloud.vps"
 
     def verify_file(self, path):
-        return super().verify_file(path) and path.endswith(("vps.yml", "vps.yaml"))
+        if not super().verify_file(path):
+            return False
+        if path.endswith(FILE_NAME_ENDINGS):
+            return True
+        # Ansible reports a declined source only as declined (at -vvv) or as "could not be
+        # verified" (through the auto plugin): the reason is said where Ansible shows declines.
+        self.display.vvv(
+            f"vpsorg.cloud.vps: not reading {path}: the file name of a vpsorg.cloud.vps inventory must end in "
+            f"{' or '.join(FILE_NAME_ENDINGS)} (for example prod.vps.yml)"
+        )
+        return False
 
     def parse(self, inventory, loader, path, cache=True):
         super().parse(inventory, loader, path, cache)
