@@ -119,6 +119,7 @@ try:
     from ansible_collections.vpsorg.cloud.plugins.module_utils.connection import (
         connection_problems,
         insecure_url_warning,
+        token_problem,
     )
     from ansible_collections.vpsorg.cloud.plugins.module_utils.errors import VpsApiError
     from ansible_collections.vpsorg.cloud.plugins.plugin_utils.server_events import MalformedListing, ServerWatcher
@@ -221,6 +222,9 @@ def settings_from(args, environ=None):
     if not isinstance(token, str) or not token.strip():
         # Never echo the value: it may be a token with a typo.
         problems.append("api_token is not set or not a string (set api_token or VPS_API_TOKEN)")
+    elif token_problem(token):
+        # Its shape too (non-ASCII, inner whitespace), or the client would refuse it at the first poll.
+        problems.append(token_problem(token))
     timeout = _number(problems, "api_timeout", values["api_timeout"], 0)
     retries = _number(problems, "api_retries", values["api_retries"], 0, integer=True)
     # The numbers are checked above; only api_url's sentence is wanted from here.

@@ -136,6 +136,25 @@ def test_every_problem_is_named_at_once(source):
     assert all(name in message for name in ("interval", "filters.status", "api_token", "api_timeout", "api_url"))
 
 
+@pytest.mark.parametrize("token", ["tok\u00e9n-0123456789", "tok en-0123456789", "tok\ten", "tok\x00en"])
+@pytest.mark.parametrize("from_environment", [False, True])
+def test_a_token_no_header_can_carry_is_named_with_every_other_problem_before_any_request(
+    source, api, token, from_environment
+):
+    account = Account(api)
+    args = {"api_url": API, "interval": 0, "filters": {"status": "actve"}}
+    environ = {"VPS_API_TOKEN": token} if from_environment else {}
+    if not from_environment:
+        args["api_token"] = token
+    with pytest.raises(ValueError) as error:
+        source["settings_from"](args, environ)
+    message = str(error.value)
+    assert message.startswith("vpsorg.cloud.vps_server_events: ")
+    assert all(name in message for name in ("interval must be", "filters.status must be", "api_token contains"))
+    assert token not in message and token.strip() not in message
+    assert account.queries == []
+
+
 def test_rulebook_arguments_of_ansible_rulebook_itself_are_accepted(source):
     assert source["settings_from"]({"eda_feedback_queue": object()}, ENV)["interval"] == 10
 
