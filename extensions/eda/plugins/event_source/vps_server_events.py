@@ -209,6 +209,23 @@ def _filters(problems, value):
     return filters
 
 
+class ArgumentError(ValueError):
+    """Bad rulebook arguments: the user's to fix, said in one message with every problem.
+
+    ansible-rulebook logs the frames of a failed source's exception (read from __traceback__)
+    after its message; for a wrong argument they only hide the sentence that matters, so this
+    error shows none. Python's own traceback machinery (sys.exc_info) is not affected.
+    """
+
+    @property
+    def __traceback__(self):
+        return None
+
+    @__traceback__.setter
+    def __traceback__(self, value):
+        pass
+
+
 def settings_from(args, environ=None):
     """Checked settings from the rulebook's arguments; ValueError naming every bad argument."""
     environ = os.environ if environ is None else environ
@@ -240,7 +257,7 @@ def settings_from(args, environ=None):
         "filters": _filters(problems, values["filters"]),
     }
     if problems:
-        raise ValueError(f"{NAME}: " + "; ".join(problems))
+        raise ArgumentError(f"{NAME}: " + "; ".join(problems))
     return settings
 
 
