@@ -24,7 +24,9 @@ description:
   - Page-number pagination is not a snapshot. When the pages show that the account changed while they were read (the
     count changed, a page is short or gone, a server is on two pages), the whole list is read again, up to three
     reads in all. If it still changes, every server seen in any read is added once and a warning says the list may
-    hold a server deleted meanwhile; no server is skipped or added twice without a warning.
+    hold a server deleted meanwhile; no server is skipped or added twice without a warning. A list that comes back
+    short in another way (pages answering 404 or 410 while C(count) holds, links that stop early) adds the servers
+    read, with a warning naming O(api_url) and what was seen.
   - The configuration file name must end with C(vps.yml) or C(vps.yaml). Ansible declines any other name without
     a reason; at C(-vvv) the plugin says why.
   - String options can be Jinja2 templates, so the token can come from extra vars, a lookup or vault.

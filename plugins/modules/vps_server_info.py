@@ -50,7 +50,9 @@ options:
       - Each reader answered C(429) stops reading for the rest of the list (never the last one), so the listing
         slows down to what the API accepts. Shown at verbosity C(-v) or more.
       - When the pages show that the account changed while they were read, the list is read again (up to three reads);
-        if it keeps changing, every server seen is returned once with a warning.
+        if it keeps changing, every server seen is returned once with a warning. A list that comes back short in
+        another way (pages answering 404 or 410 while C(count) holds, links that stop early) returns the servers read
+        with a warning that names O(api_url) and what was seen.
     type: int
     default: 16
 seealso:
