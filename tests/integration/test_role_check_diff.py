@@ -10,12 +10,15 @@ from __future__ import annotations
 import pytest
 from harness import create_server, last_seq, leaked_secrets, mutating_requests, run_playbook, secrets_of
 
+# The role alone (check mode creates nothing for a second play to visit).
 PLAYBOOK = """
-- name: Fleet
+- name: Fleet, checked
   hosts: localhost
   gather_facts: false
-  roles:
-    - role: vpsorg.cloud.servers
+  tasks:
+    - name: Converge the fleet
+      ansible.builtin.import_role:
+        name: vpsorg.cloud.servers
 """
 DEFAULTS = {"plan_id": 1, "os_id": 5, "location": "us-west"}
 
