@@ -69,7 +69,11 @@ def test_no_module_creates_anything_after_a_short_list(clean_sim, tmp_path, scen
     clean_sim.short_list(**way)
     url = api_url(clean_sim, way)
     result = run_playbook(tmp_path, play(TASKS), sim=clean_sim, env={"VPS_API_URL": url}, verbosity=1)
+    # The answers that went wrong: for the prefix, the 404s of the links that leave it (the simulator
+    # counts every request it served below the prefix); otherwise the pages it changed.
     fired = clean_sim.short_list()["fired"]
+    if way["kind"] == "prefix":
+        fired = sum(1 for entry in clean_sim.requests() if entry["status"] == 404)
     fault_row.record(f"short list: {scenario}", clean_sim, [result], expected_failures=2, error_faults=fired)
     assert duplicates(clean_sim) == 0 and len(clean_sim.servers()) == SERVERS
     assert mutating_requests(clean_sim) == []
