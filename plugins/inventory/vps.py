@@ -24,8 +24,11 @@ description:
   - Page-number pagination is not a snapshot. When the pages show that the account changed while they were read (the
     count changed, a page is short or gone, a server is on two pages), the whole list is read again, up to three
     reads in all. If it still changes, every server seen in any read is added once and a warning says the list may
-    hold a server deleted meanwhile; no server is skipped or added twice without a warning.
-  - The configuration file name must end with C(vps.yml) or C(vps.yaml).
+    hold a server deleted meanwhile; no server is skipped or added twice without a warning. A list that comes back
+    short in another way (pages answering 404 or 410 while C(count) holds, links that stop early) adds the servers
+    read, with a warning naming O(api_url) and what was seen.
+  - The configuration file name must end with C(vps.yml) or C(vps.yaml). Ansible declines any other name without
+    a reason; at C(-vvv) the plugin says why.
   - String options can be Jinja2 templates, so the token can come from extra vars, a lookup or vault.
 extends_documentation_fragment:
   - vpsorg.cloud.api
@@ -98,7 +101,7 @@ options:
     default: false
   details_concurrency:
     description:
-      - How many detail requests run at the same time with O(fetch_details=true).
+      - How many detail requests run at the same time with O(fetch_details=true); at most V(64).
     type: int
     default: 8
   page_concurrency:
@@ -208,11 +211,25 @@ def api_client_module():
     return client
 
 
+# What the name of an inventory file of this plugin ends in.
+FILE_NAME_ENDINGS = ("vps.yml", "vps.yaml")
+
+
 class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
     NAME = "vpsorg.cloud.vps"
 
     def verify_file(self, path):
-        return super().verify_file(path) and path.endswith(("vps.yml", "vps.yaml"))
+        if not super().verify_file(path):
+            return False
+        if path.endswith(FILE_NAME_ENDINGS):
+            return True
+        # Ansible reports a declined source only as declined (at -vvv) or as "could not be
+        # verified" (through the auto plugin): the reason is said where Ansible shows declines.
+        self.display.vvv(
+            f"vpsorg.cloud.vps: not reading {path}: the file name of a vpsorg.cloud.vps inventory must end in "
+            f"{' or '.join(FILE_NAME_ENDINGS)} (for example prod.vps.yml)"
+        )
+        return False
 
     def parse(self, inventory, loader, path, cache=True):
         super().parse(inventory, loader, path, cache)
@@ -286,11 +303,14 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
         for option in ("page_size", "details_concurrency", "page_concurrency"):
             if self.get_option(option) <= 0:
                 raise AnsibleParserError(f"vpsorg.cloud.vps: {option} must be a positive number")
-        if self.get_option("page_concurrency") > listing.MAX_PAGE_CONCURRENCY:
-            raise AnsibleParserError(
-                f"vpsorg.cloud.vps: page_concurrency must be at most {listing.MAX_PAGE_CONCURRENCY}, "
-                f"got {self.get_option('page_concurrency')}"
-            )
+        for option, most in (
+            ("page_concurrency", listing.MAX_PAGE_CONCURRENCY),
+            ("details_concurrency", listing.MAX_DETAILS_CONCURRENCY),
+        ):
+            if self.get_option(option) > most:
+                raise AnsibleParserError(
+                    f"vpsorg.cloud.vps: {option} must be at most {most}, got {self.get_option(option)}"
+                )
         if settings["inventory_hostname"] == "template" and not self.get_option("inventory_hostname_template"):
             raise AnsibleParserError("vpsorg.cloud.vps: inventory_hostname: template needs inventory_hostname_template")
         if settings["ansible_host_source"] == "ipv6_address" and not self.get_option("fetch_details"):
@@ -362,7 +382,8 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
         client = self._client()
         filters = {key: str(value) for key, value in (self._conf["filters"] or {}).items() if value is not None}
         try:
-            servers = client.list_servers(filters=filters, page_size=self.get_option("page_size"))
+            # It only reports: a list that comes back short is returned, with a warning saying so.
+            servers = client.list_servers(filters=filters, page_size=self.get_option("page_size"), partial_ok=True)
             self.display.v(f"vpsorg.cloud.vps: {len(servers)} servers in {client.request_count} list requests")
             if self.get_option("fetch_details"):
                 servers = self._with_details(servers)

@@ -117,12 +117,21 @@ class Entry:
             )
             return
         self.server = self.found = matches[0] if matches else None
+        if self.server is None and self.present and self.wanted["power"] and not self.creates_fields():
+            # Only a name and a power state (the power playbook's entries): there is nothing to create from.
+            self.fail(
+                f"no server named {self.name!r} exists in the account; an entry with only a power state creates none"
+            )
+            return
         self.plan = plan_server(self.server, self.wanted, self.wanted["state"])
         self.unknown = list(self.plan.unknown)
         if self.plan.action == "refuse":
             self.fail(" ".join(self.plan.problems))
         elif self.present and self.wanted["power"]:
             self.decide_power(self.server["status"] if self.server else None)
+
+    def creates_fields(self):
+        return [key for key in contract.CREATE_REQUIRED if key != "name" and self.wanted.get(key) is not None]
 
     def decide_power(self, status):
         """Power for a settled status now; for a new or transitional server, once it has settled."""

@@ -9,7 +9,8 @@ HTTP session, the same pause gate, so a 429 with Retry-After pauses them all). A
 checked as soon as it arrives: its link proves the page numbers work, and a server that repeats a
 page is refused then, with no page sent after it (not after reading up to MAX_PAGES). The pages
 are checked to fit together (pages.py); when the account changed while they were read, the whole
-list is read again, a bounded number of times.
+list is read again, a bounded number of times. A list that still comes back short is handled by
+completeness.py: refused, or returned with a warning to a caller that only reports.
 
 Private to this collection (see README "Stability"): names here may change in any release.
 """
@@ -20,7 +21,7 @@ import concurrent.futures
 import threading
 from urllib.parse import urljoin, urlsplit
 
-from ansible_collections.vpsorg.cloud.plugins.module_utils import answers, contract, pages
+from ansible_collections.vpsorg.cloud.plugins.module_utils import answers, completeness, contract, pages
 from ansible_collections.vpsorg.cloud.plugins.module_utils.errors import NotTheApiError, VpsApiError
 from ansible_collections.vpsorg.cloud.plugins.module_utils.pool import ThrottledPool
 
@@ -33,6 +34,9 @@ DEFAULT_PAGE_CONCURRENCY = 16
 # interpreter), but do open that many connections to the API at once: a typo such as 1000 is
 # refused rather than taken as a flood.
 MAX_PAGE_CONCURRENCY = 64
+# The same bound for the detail reads after a listing (the inventory's fetch_details): each is a
+# connection to the API, and more at a time than this only floods it.
+MAX_DETAILS_CONCURRENCY = 64
 # Reads of the whole list before giving up on pages that fit together (an account that changes
 # faster than it can be listed): 1 read and 2 re-reads.
 MAX_READS = 3
@@ -62,13 +66,13 @@ class Listing:
         return path + ("?" + parts.query if parts.query else "")
 
     def _page(self, path, params=None, gone_ok=False):
-        """One page; with gone_ok, None for a page the API says no longer exists (the list shrank)."""
+        """One page; with gone_ok, pages.Gone for a page answered 404 / 410 in the API's JSON."""
         try:
             page = self.request("GET", path, params)
         except VpsApiError as exc:
+            if exc.status in (404, 410) and not isinstance(exc, NotTheApiError) and gone_ok:
+                return pages.Gone(exc.status)
             if exc.status == 404 and not isinstance(exc, NotTheApiError):
-                if gone_ok:
-                    return None
                 raise self.error(
                     NotTheApiError,
                     f"api_url {self.api_url} has no server list: GET {path} answered HTTP 404; check api_url",
@@ -97,17 +101,21 @@ class Listing:
             path,
         )
 
-    def list_servers(self, filters=None, page_size=None):
-        """Every server matching the server-side filters, each once, in the API's order."""
+    def list_servers(self, filters=None, page_size=None, partial_ok=False):
+        """Every server matching the server-side filters, each once, in the API's order.
+
+        A list that comes back short raises IncompleteListingError, unless partial_ok (for callers
+        that only report): then the servers read are returned with a warning (completeness.py).
+        """
         params = {key: value for key, value in (filters or {}).items() if value is not None}
         params[contract.PAGE_SIZE_PARAM] = page_size or contract.DEFAULT_PAGE_SIZE
-        reads, why, readers = [], None, page_readers(self)
+        reads, counts, whys, readers = [], [], [], page_readers(self)
         try:
             for _attempt in range(MAX_READS):
                 first = self._page(contract.SERVERS_PATH, params)
                 layout = pages.plan(first, contract.SERVERS_PATH, params, self._relative)
                 if layout is None:
-                    return self._follow(first)
+                    return self._follow(first, partial_ok)
                 self.listed_pages = layout.pages
                 if layout.pages > MAX_PAGES:
                     raise self._endless(contract.SERVERS_PATH, f"{layout.pages} pages")
@@ -116,27 +124,20 @@ class Listing:
                 if why is None:
                     return pages.assemble(read)
                 reads.append(read)
+                counts.append(layout.count)
+                whys.append(why)
                 self.log(f"the server list changed while it was read ({why}); reading it again")
         finally:
             self.request_count += sum(worker.request_count for worker in readers.clients)
             if readers.clients:
                 # A client that lists again (the event source) starts where the API's limit left it.
                 self.page_concurrency = min(self.page_concurrency, readers.most)
-        servers = pages.union(reads)
-        return self._warned(
-            servers,
-            f"the server list kept changing while it was read ({why}, {MAX_READS} reads); returning the "
-            f"{len(servers)} servers seen in any read, which may include one deleted meanwhile",
-        )
-
-    def _warned(self, servers, message):
-        self.log(message)
-        if self.warn:
-            self.warn(message)
-        return servers
+        gone = any(isinstance(page, pages.Gone) for read in reads for page in read.values())
+        seen = completeness.unsettled(counts, whys, gone)
+        return completeness.short(self, pages.union(reads), seen, partial_ok)
 
     def _check_second(self, layout, second):
-        link = second and second.get(contract.PAGE_NEXT)
+        link = second.get(contract.PAGE_NEXT) if isinstance(second, dict) else None
         following = pages.linked_page(layout, link, self._relative) if link else None
         if link and layout.pages > 2 and following is not None and following != 3:
             raise self._endless(pages.page_path(layout, 2), f"page 2 links to page {following}")
@@ -178,7 +179,7 @@ class Listing:
             self._check_second(layout, page)
         return page
 
-    def _follow(self, page):
+    def _follow(self, page, partial_ok):
         """A list whose pages cannot be numbered: follow `next` link by link, dropping repeated ids.
 
         A link's own query is all that is sent: it carries the filters and the page size. A list
@@ -193,20 +194,20 @@ class Listing:
                     seen_ids.add(server["id"])
                     servers.append(server)
             next_url = page.get(contract.PAGE_NEXT)
+            count = page.get(contract.PAGE_COUNT)
             if not next_url:
-                count = page.get(contract.PAGE_COUNT)
                 if count is not None and len(servers) < count:
-                    return self._warned(
-                        servers,
-                        f"the server list stopped linking to a next page after {len(servers)} of the "
-                        f"{count} servers it counts; returning those",
-                    )
+                    return completeness.short(self, servers, completeness.unlinked(len(servers), count), partial_ok)
                 return servers
             path = self._relative(next_url)
             if path in seen_pages or len(seen_pages) >= MAX_PAGES:
                 raise self._endless(path, "page repeated")
             seen_pages.add(path)
-            page = self._page(path)
+            following = self._page(path, gone_ok=True)
+            if isinstance(following, pages.Gone):
+                seen = completeness.unlinked(len(servers), count, path, following.status)
+                return completeness.short(self, servers, seen, partial_ok)
+            page = following
 
 
 def page_readers(client):

@@ -5,8 +5,9 @@
 Page-number pagination is not a snapshot: a server created or deleted while the pages are read
 shifts every later page, so one server can fall between two pages (skipped) or show on both
 (doubled). The pages tell it when they disagree: another `count`, a page shorter or longer than
-its place in the list allows, a last page that is not the last, a page that no longer exists, or
-an id on two pages. These are pure functions over decoded pages, so they are tested without HTTP.
+its place in the list allows, a last page that is not the last, a page that answers 404 or 410
+(Gone), or an id on two pages. These are pure functions over decoded pages, so they are tested
+without HTTP.
 
 Private to this collection (see README "Stability"): names here may change in any release.
 """
@@ -21,6 +22,8 @@ from ansible_collections.vpsorg.cloud.plugins.module_utils import contract
 # count: servers in the list; size: servers on every page but the last; pages: how many pages;
 # path, query: the request of any page, with the page number left out of query.
 Layout = namedtuple("Layout", "count size pages path query")
+# A page that answered 404 or 410: the list shrank below it, or it is not the API's page at all.
+Gone = namedtuple("Gone", "status")
 
 
 def plan(first, first_path, first_params, relative):
@@ -65,7 +68,7 @@ def expected_length(layout, number):
 
 
 def mismatch(layout, pages):
-    """Why the pages (number -> page, or None for a page that no longer exists) do not fit together.
+    """Why the pages (number -> page, or Gone for a page that answered 404 / 410) do not fit together.
 
     None when every page reports the first page's count, holds as many servers as its place in
     the list allows, the last page ends the list and no id is on two pages.
@@ -73,8 +76,8 @@ def mismatch(layout, pages):
     seen = {}
     for number in range(1, layout.pages + 1):
         page = pages[number]
-        if page is None:
-            return f"page {number} of {layout.pages} no longer exists"
+        if isinstance(page, Gone):
+            return f"page {number} of {layout.pages} answered HTTP {page.status}"
         count = page.get(contract.PAGE_COUNT)
         if count != layout.count:
             return f"the number of servers changed from {layout.count} to {count}"
@@ -104,7 +107,8 @@ def union(reads):
     servers, seen = [], set()
     for pages in reversed(reads):
         for number in sorted(pages):
-            for server in (pages[number] or {}).get(contract.PAGE_RESULTS, ()):
+            page = pages[number]
+            for server in page.get(contract.PAGE_RESULTS, ()) if isinstance(page, dict) else ():
                 if server["id"] not in seen:
                     seen.add(server["id"])
                     servers.append(server)

@@ -23,6 +23,9 @@ description:
   - Every entry is checked before any request is sent, and every problem is reported at once, naming the entry and
     the field. A name that appears twice in O(servers) is an error.
   - An entry whose name more than one server of the account carries is refused (nothing is done on a guess).
+  - A server list that comes back short (pages that answer 404 or 410, pages that never fit together in three reads,
+    links that stop before the list's C(count)) fails the task before any entry is planned, naming O(api_url) and
+    what was seen (C(failure.reason=incomplete_listing)); nothing is created, changed or deleted.
     A different O(servers[].plan_id), O(servers[].os_id) or O(servers[].location) on an existing server is refused as
     well; a server is never re-created.
   - A failure of one server (an API error, a refusal, a server that does not settle in time) does not stop the

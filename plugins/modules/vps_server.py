@@ -12,6 +12,9 @@ description:
   - Makes sure a VPS.org server exists with the given settings, or does not exist.
   - A server is found by O(id) or by its unique O(name). Several servers with the same name make the task fail and
     list their ids, so nothing is changed on a guess.
+  - A server list that comes back short (pages that answer 404 or 410, pages that never fit together in three reads,
+    links that stop before the list's C(count)) makes the task fail naming O(api_url) and what was seen, with
+    C(failure.reason=incomplete_listing), since a server missing from such a list would be created twice.
   - An existing server's O(name), O(hostname) and O(backups_enabled) are changed in place with one request that holds
     only the changed fields. O(plan_id), O(os_id), O(location) and O(ssh_key_id) are fixed at creation; asking for a
     different value fails and names the current and the requested value. The server is never re-created.

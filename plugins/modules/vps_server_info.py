@@ -50,7 +50,9 @@ options:
       - Each reader answered C(429) stops reading for the rest of the list (never the last one), so the listing
         slows down to what the API accepts. Shown at verbosity C(-v) or more.
       - When the pages show that the account changed while they were read, the list is read again (up to three reads);
-        if it keeps changing, every server seen is returned once with a warning.
+        if it keeps changing, every server seen is returned once with a warning. A list that comes back short in
+        another way (pages answering 404 or 410 while C(count) holds, links that stop early) returns the servers read
+        with a warning that names O(api_url) and what was seen.
     type: int
     default: 16
 seealso:
@@ -149,7 +151,8 @@ class VpsServerInfo(VpsModule):
             filters = {key: self.params[key] for key in contract.SERVER_SIDE_FILTERS}
             self.client.page_concurrency = self.params["page_concurrency"]
             self.client.warn = self.module.warn
-            servers = self.client.list_servers(filters)
+            # It only reports: a list that comes back short is returned, with a warning saying so.
+            servers = self.client.list_servers(filters, partial_ok=True)
         self.result["servers"] = [server for server in servers if self.matches(server)]
 
     def matches(self, server):

@@ -9,7 +9,7 @@ from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.requests import Request
 
-from . import control, list_gate, public_api
+from . import control, list_gate, public_api, short_lists
 from .responses import answer, detail
 from .state import Settings, SimState
 from .traffic import TrafficMiddleware
@@ -34,8 +34,8 @@ async def unexpected(request: Request, exc: Exception):
 def create_app(settings: Settings | None = None, state: SimState | None = None) -> Starlette:
     state = state or SimState(settings or Settings())
     app = Starlette(
-        routes=[*public_api.routes, *control.routes, *list_gate.routes],
-        middleware=[Middleware(TrafficMiddleware, state=state)],
+        routes=[*public_api.routes, *control.routes, *list_gate.routes, *short_lists.routes],
+        middleware=[Middleware(short_lists.PrefixMiddleware, state=state), Middleware(TrafficMiddleware, state=state)],
         exception_handlers={HTTPException: http_error, Exception: unexpected},
     )
     app.router.redirect_slashes = False

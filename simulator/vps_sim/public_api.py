@@ -6,7 +6,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from . import catalog, lifecycle, list_gate, pagination, serializers, validation
+from . import catalog, lifecycle, list_gate, pagination, serializers, short_lists, validation
 from .rate_limit import throttled_detail
 from .responses import BadBody, answer, detail, json_body, no_content
 from .state import SimState
@@ -112,7 +112,16 @@ async def servers_collection(request: Request, state: SimState, account: dict, m
         return detail("Invalid page.", 404)
     following, previous = pagination.links(str(request.url), chosen["page"], count, size)
     results = [serializers.summary(lifecycle.resolve(row, now)) for row in rows]
-    return answer({"count": count, "next": following, "previous": previous, "results": results})
+    body = {"count": count, "next": following, "previous": previous, "results": results}
+
+    def previous_rows():
+        offset = (chosen["page"] - 2) * size
+        _count, rows = state.storage.list_servers(
+            account["id"], now, status=status, location=location, pick_page=lambda _count: (offset, size)
+        )
+        return [serializers.summary(lifecycle.resolve(row, now)) for row in rows]
+
+    return short_lists.page_answer(state, chosen["page"], body, previous_rows) or answer(body)
 
 
 async def create_server(request: Request, state: SimState, account: dict) -> Response:

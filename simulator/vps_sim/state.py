@@ -105,6 +105,8 @@ class SimState:
         self.transition_delay = settings.transition_delay
         self.echo_token = settings.echo_token
         self.faults = FaultBook()
+        # A way the server list ends short (short_lists.py), armed through the control plane.
+        self.short_list = None
         self.log = RequestLog()
         self.rate_limiter = RateLimiter(settings.rate_limit, settings.rate_burst)
         for token in settings.tokens:
@@ -116,6 +118,7 @@ class SimState:
         self.transition_delay = self.settings.transition_delay
         self.echo_token = self.settings.echo_token
         self.faults.clear()
+        self.short_list = None
         self.log.reset()
         self.rate_limiter.configure(self.settings.rate_limit, self.settings.rate_burst)
 

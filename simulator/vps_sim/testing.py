@@ -206,6 +206,10 @@ class Simulator:
     def clear_faults(self) -> None:
         self.admin("DELETE", "/_sim/faults")
 
+    def short_list(self, **way) -> dict:
+        """``short_list(kind="prefix", prefix="/edge")`` etc. (short_lists.py); no arguments: what is armed."""
+        return self.admin("POST", "/_sim/short-list", way) if way else self.admin("GET", "/_sim/short-list")
+
     def requests(self, since: int = 0) -> list:
         return self.admin("GET", "/_sim/requests", since=since)
 

@@ -34,3 +34,16 @@ def test_bad_inventory_option(clean_sim, tmp_path, lines, words):
     assert result.rc != 0, result.output
     assert all(word in result.stderr for word in words), result.stderr
     assert clean_sim.requests() == []
+
+
+@pytest.mark.parametrize("enabled", [None, "vpsorg.cloud.vps"], ids=["through-auto", "enabled-directly"])
+def test_a_file_with_the_wrong_name_is_declined_with_the_reason_at_vvv(clean_sim, tmp_path, enabled):
+    reason = "the file name of a vpsorg.cloud.vps inventory must end in vps.yml or vps.yaml (for example prod.vps.yml)"
+    env = {"ANSIBLE_INVENTORY_ENABLED": enabled}
+    for verbosity, shown in ((3, True), (0, False)):
+        result = run_inventory(
+            tmp_path, "plugin: vpsorg.cloud.vps\n", sim=clean_sim, env=env, name="servers.yml", verbosity=verbosity
+        )
+        flat = " ".join(result.output.split())
+        assert (f"not reading {tmp_path / 'servers.yml'}: {reason}" in flat) is shown, result.output
+    assert clean_sim.requests() == []

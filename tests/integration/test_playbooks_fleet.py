@@ -85,5 +85,7 @@ def test_power_names_unknown_servers_and_powers_the_rest(clean_sim, tmp_path):
         fleet=False,
     )
     assert result.rc != 0
-    assert "ghost: server 'ghost' does not exist" in result.output
+    message = "ghost: no server named 'ghost' exists in the account; an entry with only a power state creates none"
+    assert f"{message} (the names come from vps_power_names)" in result.output
+    assert "to create it" not in result.output
     assert statuses(clean_sim) == {"known": "stopped"}

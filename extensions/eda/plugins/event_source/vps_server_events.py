@@ -130,6 +130,7 @@ try:
     from ansible_collections.vpsorg.cloud.plugins.module_utils.connection import (
         connection_problems,
         insecure_url_warning,
+        token_problem,
     )
     from ansible_collections.vpsorg.cloud.plugins.module_utils.errors import VpsApiError
     from ansible_collections.vpsorg.cloud.plugins.plugin_utils.server_events import MalformedListing, ServerWatcher
@@ -221,6 +222,23 @@ def _filters(problems, value):
     return filters
 
 
+class ArgumentError(ValueError):
+    """Bad rulebook arguments: the user's to fix, said in one message with every problem.
+
+    ansible-rulebook logs the frames of a failed source's exception (read from __traceback__)
+    after its message; for a wrong argument they only hide the sentence that matters, so this
+    error shows none. Python's own traceback machinery (sys.exc_info) is not affected.
+    """
+
+    @property
+    def __traceback__(self):
+        return None
+
+    @__traceback__.setter
+    def __traceback__(self, value):
+        pass
+
+
 def settings_from(args, environ=None):
     """Checked settings from the rulebook's arguments; ValueError naming every bad argument."""
     environ = os.environ if environ is None else environ
@@ -238,6 +256,9 @@ def settings_from(args, environ=None):
     if not isinstance(token, str) or not token.strip():
         # Never echo the value: it may be a token with a typo.
         problems.append("api_token is not set or not a string (set api_token or VPS_API_TOKEN)")
+    elif token_problem(token):
+        # Its shape too (non-ASCII, inner whitespace), or the client would refuse it at the first poll.
+        problems.append(token_problem(token))
     timeout = _number(problems, "api_timeout", values["api_timeout"], 0)
     retries = _number(problems, "api_retries", values["api_retries"], 0, integer=True)
     # The numbers are checked above; only api_url's sentence is wanted from here.
@@ -255,7 +276,7 @@ def settings_from(args, environ=None):
     budget = values["requests_per_minute"]
     settings["requests_per_minute"] = 0.0 if budget in (0, "0") else _number(problems, "requests_per_minute", budget, 0)
     if problems:
-        raise ValueError(f"{NAME}: " + "; ".join(problems))
+        raise ArgumentError(f"{NAME}: " + "; ".join(problems))
     return settings
 
 

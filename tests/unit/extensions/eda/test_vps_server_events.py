@@ -139,6 +139,27 @@ def test_every_problem_is_named_at_once(source):
     assert all(name in message for name in ("interval", "filters.status", "api_token", "api_timeout", "api_url"))
 
 
+@pytest.mark.parametrize("token", ["tok\u00e9n-0123456789", "tok en-0123456789", "tok\ten", "tok\x00en"])
+@pytest.mark.parametrize("from_environment", [False, True])
+def test_a_token_no_header_can_carry_is_named_with_every_other_problem_before_any_request(
+    source, api, token, from_environment
+):
+    account = Account(api)
+    args = {"api_url": API, "interval": 0, "filters": {"status": "actve"}}
+    environ = {"VPS_API_TOKEN": token} if from_environment else {}
+    if not from_environment:
+        args["api_token"] = token
+    with pytest.raises(ValueError) as error:
+        source["settings_from"](args, environ)
+    message = str(error.value)
+    assert message.startswith("vpsorg.cloud.vps_server_events: ")
+    assert all(name in message for name in ("interval must be", "filters.status must be", "api_token contains"))
+    assert token not in message and token.strip() not in message
+    assert account.queries == []
+    # ansible-rulebook lists the frames it finds in __traceback__: an argument error has none to show.
+    assert error.value.__traceback__ is None
+
+
 def test_rulebook_arguments_of_ansible_rulebook_itself_are_accepted(source):
     # What ansible-rulebook 1.3 passes to a source that sets `feedback: true` (event persistence).
     assert source["settings_from"]({"feedback": True, "eda_feedback_queue": object()}, ENV)["interval"] == 10
@@ -228,6 +249,19 @@ def test_a_malformed_server_list_is_a_failed_poll(source, api):
     account.servers = [{"name": "no id"}]
     assert poll(poller) is None
     assert poller.watcher.snapshot.keys() == {1}
+
+
+def test_a_short_server_list_is_a_failed_poll_not_a_deletion(source, api, caplog):
+    # Servers on pages that were never read are not deleted: two short listings in a row (what
+    # confirms a deletion) still report nothing and keep the snapshot.
+    account = Account(api, [srv(1), srv(2), srv(3)])
+    poller = poller_for(source)
+    poll(poller)
+    short = json.dumps({"count": 3, "next": None, "results": [srv(1)]})
+    account.failures = [(200, {}, short), (200, {}, short)]
+    assert poll(poller) is None
+    assert poller.watcher.snapshot.keys() == {1, 2, 3}
+    assert f"api_url {API}: the server list stopped linking to a next page after 1 of the 3 servers" in caplog.text
 
 
 def test_backoff_doubles_up_to_the_cap(source, api):

@@ -65,8 +65,8 @@ class FakeClient:
         self.request_count = 0
         FakeClient.instances.append(self)
 
-    def list_servers(self, filters=None, page_size=None):
-        self.list_calls.append({"filters": filters, "page_size": page_size})
+    def list_servers(self, filters=None, page_size=None, partial_ok=False):
+        self.list_calls.append({"filters": filters, "page_size": page_size, "partial_ok": partial_ok})
         self.request_count += 1
         if FakeClient.errors:
             raise FakeClient.errors[0]
@@ -272,7 +272,10 @@ def test_ipv6_ansible_host_needs_details(run):
 def test_filters_and_page_size_go_to_the_api(run, fake_client):
     run({"filters": {"status": "active", "location": "us-west"}, "page_size": 250})
     (client,) = fake_client.instances
-    assert client.list_calls == [{"filters": {"status": "active", "location": "us-west"}, "page_size": 250}]
+    # The inventory only reports: a list that comes back short is taken, with a warning.
+    assert client.list_calls == [
+        {"filters": {"status": "active", "location": "us-west"}, "page_size": 250, "partial_ok": True}
+    ]
 
 
 def test_unknown_filter_is_refused_before_any_request(run, fake_client):
@@ -579,6 +582,18 @@ def test_plugin_module_does_not_speak_http():
     source = Path(vps.__file__).read_text(encoding="utf-8")
     assert "import requests" not in source
     assert "requests" not in {name.split(".")[0] for name in sys.modules[vps.__name__].__dict__}
+
+
+@pytest.mark.parametrize(("value", "refused"), [(64, False), (65, True), (1000, True)])
+def test_details_concurrency_above_the_most_is_refused_before_any_request(run, fake_client, value, refused):
+    options = {"fetch_details": True, "details_concurrency": value}
+    if refused:
+        with pytest.raises(AnsibleParserError, match=f"details_concurrency must be at most 64, got {value}"):
+            run(options)
+        assert fake_client.instances == []
+    else:
+        run(options)
+        assert len(fake_client.instances) >= 1
 
 
 @pytest.mark.parametrize(("value", "refused"), [(64, False), (65, True), (1000, True)])

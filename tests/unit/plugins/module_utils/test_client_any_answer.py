@@ -250,7 +250,7 @@ def test_a_next_link_never_takes_the_token_to_another_host(api_url, link):
     with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
         mock.add_callback("GET", re.compile(r".*"), callback=answer, content_type="application/json")
         client = VpsClient(api_url, TOKEN, retries=0)
-        client.list_servers()
+        client.list_servers(partial_ok=True)
     # How many pages are read depends on the listing strategy; where they are read does not.
     hosts = [requests.utils.urlparse(request.url).hostname for request in seen]
     assert len(hosts) >= 2 and set(hosts) == {"api.test"}

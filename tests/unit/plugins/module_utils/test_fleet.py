@@ -65,10 +65,19 @@ def test_plan_uses_the_shared_comparisons():
     assert moved.failed and "location cannot be changed" in moved.error
 
 
-def test_missing_server_without_creation_fields_is_refused_naming_them():
+def test_missing_server_with_only_a_power_state_is_said_not_to_exist_without_offering_to_create_it():
     missing = entry(name="ghost", power="stopped")
     missing.settle_plan([])
-    assert missing.failed and "does not exist; to create it, also give plan_id, os_id, location" in missing.error
+    assert missing.failed and missing.action == "none"
+    assert (
+        missing.error == "no server named 'ghost' exists in the account; an entry with only a power state creates none"
+    )
+
+
+def test_missing_server_with_some_creation_fields_is_refused_naming_the_others():
+    missing = entry(name="ghost", power="stopped", plan_id=1)
+    missing.settle_plan([])
+    assert missing.failed and "does not exist; to create it, also give os_id, location" in missing.error
 
 
 def test_power_is_decided_now_for_settled_servers_and_later_for_new_or_busy_ones():

@@ -14,6 +14,7 @@ import pytest
 import responses
 from ansible_collections.vpsorg.cloud.plugins.module_utils import listing, pages
 from ansible_collections.vpsorg.cloud.plugins.module_utils.client import VpsClient
+from ansible_collections.vpsorg.cloud.plugins.module_utils.completeness import IncompleteListingError
 from ansible_collections.vpsorg.cloud.plugins.module_utils.errors import NotTheApiError, VpsApiError
 from ansible_collections.vpsorg.cloud.plugins.module_utils.transport import PauseGate
 from hypothesis import HealthCheck, given, settings
@@ -82,10 +83,10 @@ def make_client(**kwargs):
     return VpsClient(API, TOKEN, retries=2, rng=random.Random(3), **kwargs)
 
 
-def listed(api, account, page_size=10, **kwargs):
+def listed(api, account, page_size=10, partial_ok=False, **kwargs):
     api.add_callback(responses.GET, LIST, callback=account)
     client = make_client(**kwargs)
-    return client, [s["id"] for s in client.list_servers(page_size=page_size)]
+    return client, [s["id"] for s in client.list_servers(page_size=page_size, partial_ok=partial_ok)]
 
 
 # -- order and concurrency ---------------------------------------------------------------------
@@ -267,12 +268,22 @@ def test_an_account_that_keeps_changing_returns_every_server_seen_once_and_warns
 
     warnings = []
     account = FakeAccount(range(1, 51), change=change)
-    _client, ids = listed(api, account, warn=warnings.append, page_concurrency=1)
+    _client, ids = listed(api, account, partial_ok=True, warn=warnings.append, page_concurrency=1)
     assert len(ids) == len(set(ids))
     assert set(range(1, 51)) <= set(ids)
     # Each read numbers its pages from its own first page: 50, 55 and 61 servers by then.
     assert listing.MAX_READS == 3 and account.served == 5 + 6 + 7
     assert warnings and "kept changing" in warnings[0] and TOKEN not in warnings[0]
+    assert warnings[0].startswith(f"api_url {API}: ")
+
+
+def test_a_list_that_keeps_changing_is_refused_to_a_caller_that_decides_on_it(api):
+    counter = iter(range(100000, 200000))
+    account = FakeAccount(range(1, 51), change=lambda account: account.ids.insert(0, next(counter)))
+    with pytest.raises(IncompleteListingError) as err:
+        listed(api, account, page_concurrency=1)
+    assert str(err.value).startswith(f"api_url {API}: the server list kept changing while it was read (")
+    assert str(err.value).endswith("nothing is created, changed or deleted on a list that may miss servers")
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -372,7 +383,8 @@ def numbered_pages(*ids_per_page, count=None, last_next=None):
             "page 3 should be the last but links to another",
         ),
         (numbered_pages([1, 2], [3], [5], count=5), "page 2 holds 1 servers instead of 2"),
-        ({**numbered_pages([1, 2], [3, 4], [5]), 2: None}, "page 2 of 3 no longer exists"),
+        ({**numbered_pages([1, 2], [3, 4], [5]), 2: pages.Gone(404)}, "page 2 of 3 answered HTTP 404"),
+        ({**numbered_pages([1, 2], [3, 4], [5]), 3: pages.Gone(410)}, "page 3 of 3 answered HTTP 410"),
     ],
 )
 def test_mismatch_says_why_pages_do_not_fit_together(read, why):
@@ -382,5 +394,5 @@ def test_mismatch_says_why_pages_do_not_fit_together(read, why):
 
 def test_union_keeps_every_server_once_newest_read_first_and_skips_gone_pages():
     older = numbered_pages([1, 2], [3, 4])
-    newer = {**numbered_pages([9, 1], [2, 3]), 2: None}
+    newer = {**numbered_pages([9, 1], [2, 3]), 2: pages.Gone(410)}
     assert [s["id"] for s in pages.union([older, newer])] == [9, 1, 2, 3, 4]

@@ -13,6 +13,7 @@ import pytest
 import responses
 from ansible_collections.vpsorg.cloud.plugins.module_utils import listing
 from ansible_collections.vpsorg.cloud.plugins.module_utils.client import VpsClient
+from ansible_collections.vpsorg.cloud.plugins.module_utils.completeness import IncompleteListingError
 from ansible_collections.vpsorg.cloud.plugins.module_utils.errors import NotTheApiError, VpsApiError
 
 API = "https://api.test/api/v1"
@@ -132,11 +133,21 @@ def test_a_list_that_stops_linking_before_its_count_ends_there_with_a_warning(ap
     )
     warned = []
     client, logged = serve(api, pages, warn=warned.append)
-    assert [s["id"] for s in client.list_servers({"location": "us-west"})] == [1, 2]
+    assert [s["id"] for s in client.list_servers({"location": "us-west"}, partial_ok=True)] == [1, 2]
     assert pages.requested == ["/servers/?location=us-west&page_size=100", "/servers/?cursor=b&location=us-west"]
-    message = "the server list stopped linking to a next page after 2 of the 4 servers it counts; returning those"
+    message = (
+        f"api_url {API}: the server list stopped linking to a next page after 2 of the 4 servers it counts; "
+        "returning the 2 servers read, which are not all of them"
+    )
     assert warned == [message]
     assert message in logged
+    with pytest.raises(IncompleteListingError) as err:
+        client.list_servers({"location": "us-west"})
+    assert str(err.value) == (
+        f"api_url {API}: the server list stopped linking to a next page after 2 of the 4 servers it counts; "
+        "nothing is created, changed or deleted on a list that may miss servers"
+    )
+    assert err.value.failure()["reason"] == "incomplete_listing"
 
 
 @pytest.mark.parametrize("count", [None, 2])
@@ -252,7 +263,7 @@ def test_a_second_page_that_links_elsewhere_is_refused_with_no_page_sent_after_i
     assert pages.requested[:1] == ["/servers/?page_size=1"] and "/servers/?page=2" in pages.requested
 
 
-def test_a_two_page_list_whose_last_page_links_on_is_read_again_then_returned_with_a_warning(api):
+def test_a_two_page_list_whose_last_page_links_on_is_read_again_then_returned_with_a_warning_to_a_report(api):
     pages = Pages(
         {
             "/servers/?page_size=1": page([1], API + "/servers/?page=2", count=2),
@@ -261,13 +272,15 @@ def test_a_two_page_list_whose_last_page_links_on_is_read_again_then_returned_wi
     )
     warnings = []
     client, logged = serve(api, pages, warn=warnings.append)
-    assert [s["id"] for s in client.list_servers(page_size=1)] == [1, 2]
+    assert [s["id"] for s in client.list_servers(page_size=1, partial_ok=True)] == [1, 2]
     assert client.request_count == 2 * listing.MAX_READS
     changed = "the server list changed while it was read (page 2 should be the last but links to another)"
     assert logged == [f"{changed}; reading it again"] * listing.MAX_READS + warnings
+    # The count held and every read failed the same way: not a list that changed.
     assert warnings == [
-        "the server list kept changing while it was read (page 2 should be the last but links to another, "
-        "3 reads); returning the 2 servers seen in any read, which may include one deleted meanwhile"
+        f"api_url {API}: the server list's pages do not fit together although the list did not change: page 2 "
+        "should be the last but links to another in each of 3 reads, while every read counted 2 servers; "
+        "returning the 2 servers read, which are not all of them"
     ]
 
 
@@ -281,7 +294,7 @@ def test_a_second_page_gone_because_the_list_shrank_is_read_again(api):
     client, logged = serve(api, pages)
     assert [s["id"] for s in client.list_servers(page_size=10)] == list(range(1, 11))
     assert pages.requested == ["/servers/?page_size=10", "/servers/?page=2", "/servers/?page_size=10"]
-    assert logged == ["the server list changed while it was read (page 2 of 2 no longer exists); reading it again"]
+    assert logged == ["the server list changed while it was read (page 2 of 2 answered HTTP 404); reading it again"]
 
 
 def test_a_page_read_is_retried_like_any_read(api):

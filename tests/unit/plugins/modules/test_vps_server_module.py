@@ -32,6 +32,8 @@ def test_create_without_wait_returns_the_provisioning_server(monkeypatch):
     done = run(monkeypatch, client, wait=False, **NEW)
     assert done.result["server"]["status"] == "provisioning"
     assert "wait_for_status" not in [call[0] for call in client.calls]
+    # A create is decided on a complete list only (completeness.py).
+    assert client.partial_ok is False
 
 
 def test_check_mode_predicts_the_create_and_sends_nothing(monkeypatch):
