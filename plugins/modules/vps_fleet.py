@@ -22,6 +22,9 @@ description:
   - A failure of one server (an API error, a refusal, a server that does not settle in time) does not stop the
     others. The task fails at the end and names every failed server with its reason; RV(results) holds the outcome
     of every entry either way.
+  - After the creates, the account is listed once more. When another run (a concurrent job, a job slice) created a
+    server of the same name at the same time, the oldest of them is kept by every run; this task deletes the one it
+    created, warns, and reports the older one (see C(docs/fleet.md), "Many pipelines at once").
   - A rate limit answer (HTTP 429 with C(Retry-After)) pauses every concurrent request, not only the one that got it.
   - The listing shows no C(backups_enabled); an existing server whose entry sets O(servers[].backups_enabled) costs
     one detail read per run. Every other field is confirmed from the listing, so a run with nothing to do sends one
@@ -270,6 +273,7 @@ from collections import defaultdict
 
 from ansible_collections.vpsorg.cloud.plugins.module_utils import contract
 from ansible_collections.vpsorg.cloud.plugins.module_utils.base_module import WAIT_SPEC, InvalidOption, VpsModule
+from ansible_collections.vpsorg.cloud.plugins.module_utils.errors import VpsApiError
 from ansible_collections.vpsorg.cloud.plugins.module_utils.executor import (
     DEFAULT_CONCURRENCY,
     MAX_CONCURRENCY,
@@ -283,6 +287,7 @@ from ansible_collections.vpsorg.cloud.plugins.module_utils.fleet import (
     merge_entries,
     needs_detail,
 )
+from ansible_collections.vpsorg.cloud.plugins.module_utils.name_races import keep_oldest, race_message
 from ansible_collections.vpsorg.cloud.plugins.module_utils.server_state import power_target
 
 
@@ -324,6 +329,7 @@ class VpsFleet(VpsModule):
             self.plan(listing)
             if not self.check_mode:
                 self.apply(self.first_step)
+                self.settle_races()
             pending = [e for e in self.live(self.entries) if e.power_pending]
             self.wait_for([e for e in self.entries if self.first_wait(e)])
             # Power that needed a settled server: decided on the status the wait ended with.
@@ -399,6 +405,27 @@ class VpsFleet(VpsModule):
             entry.server = dict(entry.server, **shown)
         entry.done.append(entry.power)
 
+    def settle_races(self):
+        """Another run may have created the same names meanwhile: one listing keeps the oldest of each."""
+        created = {e.name: e for e in self.live(self.entries) if "create" in e.done}
+        try:
+            claims = keep_oldest(self.client, {name: e.server for name, e in created.items()})
+        except VpsApiError as exc:
+            for entry in created.values():
+                entry.fail(
+                    f"created (id {entry.server['id']}), but listing the account again to check for a "
+                    f"concurrent create of the same name failed: {exc}"
+                )
+            return
+        for name, claim in claims.items():
+            entry = created[name]
+            if claim.error:
+                entry.fail(claim.error)
+            elif claim.deleted:
+                entry.server = claim.kept
+                entry.raced = race_message(name, claim)
+                self.module.warn(entry.raced)
+
     # -- wait --------------------------------------------------------------------------------
 
     def first_wait(self, entry):
@@ -422,8 +449,9 @@ class VpsFleet(VpsModule):
             return None
         if entry.power in entry.done:
             return frozenset([power_target(entry.power)])
-        if entry.action == "create":
+        if entry.action == "create" and not entry.raced:
             return frozenset([contract.STATUS_ACTIVE])
+        # Another run's server may already be powered off by that run: any settled status will do.
         return contract.SETTLED_STATUSES
 
     def wait_for(self, entries):
