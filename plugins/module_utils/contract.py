@@ -140,6 +140,7 @@ MAX_ID = 2**31 - 1
 def creation_order(server):
     return server["id"]
 
+
 # reading: DRF error bodies.
 ERROR_DETAIL_KEY = "detail"
 NON_FIELD_ERRORS_KEY = "non_field_errors"

@@ -12,7 +12,7 @@ description:
   - Reads every server of the account and returns it as the fleet M(vpsorg.cloud.vps_fleet) and the role
     C(vpsorg.cloud.servers) read, so an account that already has servers can be adopted. Never changes anything.
   - One entry per server (name, host name when set, plan, OS, location, backups, power state); the values most servers
-    share go into RV(defaults) and are left out of the entries that have them.
+    share go into RV(fleet.defaults) and are left out of the entries that have them.
   - The power state is the one the server is in or on its way to (V(started) for C(active), C(provisioning),
     C(starting) and C(rebooting); V(stopped) for C(stopped) and C(stopping)). A C(suspended) server gets no power
     state, since none can be set on it; it is named in RV(unmanaged_power).
