@@ -33,7 +33,11 @@ def keep_oldest(client, created):
     """Settle every name this run created: {name: our server} -> {name: Claim}. One listing in all."""
     if not created:
         return {}
-    listing = client.list_servers()
+    try:
+        listing = client.list_servers()
+    except VpsApiError as exc:
+        # The creates took effect; only the check for a concurrent one could not be made.
+        return {name: Claim(ours, None, _unchecked(name, ours, exc)) for name, ours in created.items()}
     claims = {}
     for name, ours in created.items():
         kept = winner(listing, name, ours)
@@ -55,6 +59,14 @@ def keep_oldest(client, created):
         )
         claims[name] = Claim(kept, ours["id"], None)
     return claims
+
+
+def _unchecked(name, ours, exc):
+    message = (
+        f"server {name!r} was created (id {ours['id']}), but listing the account again to check for a concurrent "
+        f"create of the same name failed: {exc}"
+    )
+    return VpsApiError(message, exc.status, exc.method, exc.path, exc.body, reason=exc.reason)
 
 
 def race_message(name, claim):

@@ -273,7 +273,6 @@ from collections import defaultdict
 
 from ansible_collections.vpsorg.cloud.plugins.module_utils import contract
 from ansible_collections.vpsorg.cloud.plugins.module_utils.base_module import WAIT_SPEC, InvalidOption, VpsModule
-from ansible_collections.vpsorg.cloud.plugins.module_utils.errors import VpsApiError
 from ansible_collections.vpsorg.cloud.plugins.module_utils.executor import (
     DEFAULT_CONCURRENCY,
     MAX_CONCURRENCY,
@@ -408,15 +407,7 @@ class VpsFleet(VpsModule):
     def settle_races(self):
         """Another run may have created the same names meanwhile: one listing keeps the oldest of each."""
         created = {e.name: e for e in self.live(self.entries) if "create" in e.done}
-        try:
-            claims = keep_oldest(self.client, {name: e.server for name, e in created.items()})
-        except VpsApiError as exc:
-            for entry in created.values():
-                entry.fail(
-                    f"created (id {entry.server['id']}), but listing the account again to check for a "
-                    f"concurrent create of the same name failed: {exc}"
-                )
-            return
+        claims = keep_oldest(self.client, {name: e.server for name, e in created.items()})
         for name, claim in claims.items():
             entry = created[name]
             if claim.error:

@@ -130,3 +130,13 @@ def test_without_races_a_fleet_run_is_unchanged_by_the_check():
     account = FakeAccount()
     result, _module = run_fleet(account, [{"name": "a"}, {"name": "b"}])
     assert not result["failed"] and sorted(s["name"] for s in account.servers.values()) == ["a", "b"]
+
+
+def test_a_failed_second_listing_is_an_error_saying_the_server_was_created():
+    account = FakeAccount()
+    ours = account.add("a")
+    account.fail[("LIST", None)] = VpsApiError("down", status=503, method="GET", path="/servers/")
+    claim = keep_oldest(FakeClient(account), {"a": dict(ours)})["a"]
+    assert claim.kept["id"] == ours["id"] and claim.deleted is None
+    assert f"was created (id {ours['id']})" in str(claim.error) and claim.error.status == 503
+    assert named(account, "a") == [ours["id"]]
