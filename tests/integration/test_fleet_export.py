@@ -202,3 +202,17 @@ def test_every_status_is_exported_as_a_power_state_provision_keeps(sim, monkeypa
     entry = {**exported["fleet"]["defaults"], **exported["fleet"]["servers"][0]}
     assert entry.get("power") == expected and entry["os_id"] == 5
     assert "backups_enabled" not in entry
+
+
+def test_a_relative_file_name_is_written_where_the_command_runs(clean_sim, tmp_path):
+    create_server(clean_sim, "web-01")
+    result = run_playbook(
+        tmp_path,
+        Path("vpsorg.cloud.export"),
+        sim=clean_sim,
+        extra_vars={"vps_export_file": "fleet.yml"},
+        env={"PWD": str(tmp_path)},
+        verbosity=1,
+    )
+    assert result.rc == 0, result.output
+    assert yaml.safe_load((tmp_path / "fleet.yml").read_text())["vps_servers"][0]["name"] == "web-01"
