@@ -157,6 +157,13 @@ SERVER_REQUIRED_FIELDS = {"id": int, "name": str, "status": str}
 # reading: ids are positive database integers (32-bit signed).
 MAX_ID = 2**31 - 1
 
+
+# reading: ids are handed out in creation order, so of several servers with one name the one with
+# the lowest id is the oldest. Concurrent runs that created the same name all keep that one.
+def creation_order(server):
+    return server["id"]
+
+
 # reading: DRF error bodies.
 ERROR_DETAIL_KEY = "detail"
 NON_FIELD_ERRORS_KEY = "non_field_errors"

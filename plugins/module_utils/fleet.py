@@ -94,6 +94,7 @@ class Entry:
         self.error = None  # a VpsApiError or a sentence
         self.unknown = []
         self.done = []  # the steps that took effect: create, update, delete, start, stop, reboot
+        self.raced = None  # why the server reported is another run's, when both created this name
 
     @property
     def present(self):
@@ -204,7 +205,8 @@ class Entry:
         words = [PAST[step] for step in (self.planned() if check_mode else self.done)]
         if not words:
             return "unchanged"
-        return ("would be " if check_mode else "") + ", ".join(words)
+        text = ("would be " if check_mode else "") + ", ".join(words)
+        return f"{text}; {self.raced}" if self.raced else text
 
     def failure(self):
         if hasattr(self.error, "failure"):

@@ -31,6 +31,9 @@ description:
   - A failure of one server (an API error, a refusal, a server that does not settle in time) does not stop the
     others. The task fails at the end and names every failed server with its reason; RV(results) holds the outcome
     of every entry either way.
+  - After the creates, the account is listed once more. When another run (a concurrent job, a job slice) created a
+    server of the same name at the same time, the oldest of them is kept by every run; this task deletes the one it
+    created, warns, and reports the older one (see C(docs/fleet.md), "Many pipelines at once").
   - A rate limit answer (HTTP 429 with C(Retry-After)) pauses every concurrent request, not only the one that got it,
     and sends one request fewer at a time for the rest of the task (never fewer than one), so the API's limit is met
     rarely and the retries of O(api_retries) carry the requests that meet it.
@@ -295,6 +298,7 @@ from ansible_collections.vpsorg.cloud.plugins.module_utils.fleet import (
     merge_entries,
     needs_detail,
 )
+from ansible_collections.vpsorg.cloud.plugins.module_utils.name_races import keep_oldest, race_message
 from ansible_collections.vpsorg.cloud.plugins.module_utils.server_state import power_target
 
 
@@ -334,6 +338,7 @@ class VpsFleet(VpsModule):
             self.plan(listing)
             if not self.check_mode:
                 self.apply(self.first_step)
+                self.settle_races()
             pending = [e for e in self.live(self.entries) if e.power_pending]
             self.wait_for([e for e in self.entries if self.first_wait(e)])
             # Power that needed a settled server: decided on the status the wait ended with.
@@ -409,6 +414,19 @@ class VpsFleet(VpsModule):
             entry.server = dict(entry.server, **shown)
         entry.done.append(entry.power)
 
+    def settle_races(self):
+        """Another run may have created the same names meanwhile: one listing keeps the oldest of each."""
+        created = {e.name: e for e in self.live(self.entries) if "create" in e.done}
+        claims = keep_oldest(self.client, {name: e.server for name, e in created.items()})
+        for name, claim in claims.items():
+            entry = created[name]
+            if claim.error:
+                entry.fail(claim.error)
+            elif claim.deleted:
+                entry.server = claim.kept
+                entry.raced = race_message(name, claim)
+                self.module.warn(entry.raced)
+
     # -- wait --------------------------------------------------------------------------------
 
     def first_wait(self, entry):
@@ -432,8 +450,9 @@ class VpsFleet(VpsModule):
             return None
         if entry.power in entry.done:
             return frozenset([power_target(entry.power)])
-        if entry.action == "create":
+        if entry.action == "create" and not entry.raced:
             return frozenset([contract.STATUS_ACTIVE])
+        # Another run's server may already be powered off by that run: any settled status will do.
         return contract.SETTLED_STATUSES
 
     def wait_for(self, entries):

@@ -19,6 +19,9 @@ description:
     only the changed fields. O(plan_id), O(os_id), O(location) and O(ssh_key_id) are fixed at creation; asking for a
     different value fails and names the current and the requested value. The server is never re-created.
   - O(state=present) never changes the power state. Use M(vpsorg.cloud.vps_server_power) for that.
+  - After a create, the account is listed once more. When another run created a server of the same name at the same
+    time, the oldest of them is kept by every run; this task deletes the one it created, warns, and returns the older
+    one.
 author:
   - vpsorg.cloud maintainers (@vpsorg)
 extends_documentation_fragment:
@@ -140,6 +143,13 @@ server:
     resource_usage: {cpu_percent: 1.5, memory_used: 512, disk_used: 3, bandwidth_used: 0}
     created_at: "2026-11-27T10:00:00Z"
     updated_at: "2026-11-27T10:03:00Z"
+deleted_duplicate:
+  description:
+    - The id of the server this task created and deleted again because another run created a server of the same
+      name at the same time; RV(server) is then that older server. See C(docs/fleet.md), "Many pipelines at once".
+  returned: when another run created the same name at the same time
+  type: int
+  sample: 10002
 progress:
   description:
     - What the module waited for and retried, in order (shown by Ansible at verbosity C(-v) or more).
@@ -162,6 +172,7 @@ from ansible_collections.vpsorg.cloud.plugins.module_utils.base_module import (
     VpsModule,
 )
 from ansible_collections.vpsorg.cloud.plugins.module_utils.errors import VpsApiError
+from ansible_collections.vpsorg.cloud.plugins.module_utils.name_races import keep_oldest, race_message
 from ansible_collections.vpsorg.cloud.plugins.module_utils.server_state import managed_view, plan_server, predicted
 
 
@@ -202,10 +213,17 @@ class VpsServer(VpsModule):
         if self.check_mode:
             return
         server = self.client.create_server(plan.body)
+        claim = keep_oldest(self.client, {server["name"]: server})[server["name"]]
+        if claim.error:
+            raise claim.error
+        if claim.deleted:
+            self.module.warn(race_message(server["name"], claim))
+            self.result["deleted_duplicate"] = claim.deleted
+            server = claim.kept
         if self.params["wait"]:
-            server = self.client.wait_for_status(
-                server["id"], [contract.STATUS_ACTIVE], self.params["wait_timeout"], self.label(server)
-            )
+            # The kept server may be another run's, already powered off by it: any settled status.
+            targets = [contract.STATUS_ACTIVE] if not claim.deleted else contract.SETTLED_STATUSES
+            server = self.client.wait_for_status(server["id"], targets, self.params["wait_timeout"], self.label(server))
         self.result["server"] = server
 
     def update(self, server, plan):

@@ -123,6 +123,7 @@ class FakeClient(ServerWaiter):
         self._call("DELETE", server_id)
         with self.account.lock:
             del self.account.servers[server_id]
+            self.account.pending.pop(server_id, None)
 
     def power(self, server_id, action, before=None):
         if before is None:

@@ -135,10 +135,11 @@ def test_update_keeps_the_fields_the_patch_answer_leaves_out():
     assert result["servers"][0]["hostname"] == "new.example.com" and result["servers"][0]["id"] == server["id"]
 
 
-def test_without_wait_a_created_server_is_returned_provisioning_after_one_listing():
+def test_without_wait_a_created_server_is_returned_provisioning_after_the_listing_that_checks_for_a_race():
     account = FakeAccount()
     result, _module, _client = execute(account, [{"name": "a"}], wait=False)
-    assert account.calls == [("LIST", None), ("POST", "a")]
+    # The second listing looks for a server of the same name created by a concurrent run.
+    assert account.calls == [("LIST", None), ("POST", "a"), ("LIST", None)]
     assert result["servers"][0]["status"] == "provisioning"
 
 

@@ -1,0 +1,142 @@
+"""Concurrent runs that create one name: every run keeps the oldest server and deletes only its own."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+from ansible_collections.vpsorg.cloud.plugins.module_utils.errors import VpsApiError
+from ansible_collections.vpsorg.cloud.plugins.module_utils.name_races import keep_oldest, race_message, winner
+from fake_api import FakeAccount, FakeClient
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "modules"))
+from ansible_collections.vpsorg.cloud.plugins.modules.vps_fleet import VpsFleet
+from test_vps_fleet_module import DEFAULTS, Exit, FakeModule
+from test_vps_fleet_module import run as run_fleet
+
+
+def named(account, name):
+    return sorted(server["id"] for server in account.servers.values() if server["name"] == name)
+
+
+def test_the_oldest_of_one_name_wins_whoever_asks():
+    listing = [{"id": 7, "name": "a"}, {"id": 3, "name": "a"}, {"id": 1, "name": "b"}]
+    assert winner(listing, "a", {"id": 9, "name": "a"})["id"] == 3
+    assert winner(listing, "a", {"id": 2, "name": "a"})["id"] == 2
+    # Ours alone (the listing may not show it yet): ours wins.
+    assert winner([], "a", {"id": 9, "name": "a"})["id"] == 9
+
+
+def test_ours_is_deleted_when_another_run_created_the_name_first():
+    account = FakeAccount()
+    theirs = account.add("a", status="provisioning")
+    ours = account.add("a", status="provisioning")
+    claims = keep_oldest(FakeClient(account), {"a": dict(ours)})
+    assert claims["a"].kept["id"] == theirs["id"] and claims["a"].deleted == ours["id"] and claims["a"].error is None
+    assert named(account, "a") == [theirs["id"]]
+    assert f"id {theirs['id']}" in race_message("a", claims["a"]) and f"id {ours['id']}" in race_message(
+        "a", claims["a"]
+    )
+
+
+def test_a_younger_server_of_another_run_is_never_deleted_by_us():
+    account = FakeAccount()
+    ours = account.add("a", status="provisioning")
+    theirs = account.add("a", status="provisioning")
+    claims = keep_oldest(FakeClient(account), {"a": dict(ours)})
+    assert claims["a"].kept["id"] == ours["id"] and claims["a"].deleted is None
+    # The other run deletes its own when it settles its claim; we leave it alone.
+    assert named(account, "a") == [ours["id"], theirs["id"]]
+    assert ("DELETE", theirs["id"]) not in account.calls
+
+
+def test_every_name_is_settled_with_one_listing():
+    account = FakeAccount()
+    created = {name: dict(account.add(name)) for name in ("a", "b", "c")}
+    keep_oldest(FakeClient(account), created)
+    assert account.calls == [("LIST", None)]
+    assert keep_oldest(FakeClient(account), {}) == {} and account.calls == [("LIST", None)]
+
+
+def test_a_failed_delete_of_ours_is_an_error_naming_both_servers():
+    account = FakeAccount()
+    theirs = account.add("a")
+    ours = account.add("a")
+    account.fail[("DELETE", ours["id"])] = VpsApiError("boom", status=503, method="DELETE", path="/servers/x/")
+    claim = keep_oldest(FakeClient(account), {"a": dict(ours)})["a"]
+    assert claim.deleted is None and claim.kept["id"] == ours["id"]
+    assert f"id {ours['id']}" in str(claim.error) and f"id {theirs['id']}" in str(claim.error)
+    assert claim.error.status == 503 and "two servers now have this name" in str(claim.error)
+
+
+class RacingClient(FakeClient):
+    """Another run creates the same name just before (or just after) each of our creates."""
+
+    def __init__(self, account, before=True):
+        super().__init__(account)
+        self.before = before
+        self.theirs = {}
+
+    def worker(self):
+        worker = RacingClient(self.account, self.before)
+        worker.theirs = self.theirs
+        return worker
+
+    def _theirs(self, name):
+        with self.account.lock:
+            server = self.theirs[name] = self.account.add(name, status="provisioning")
+            self.account.pending[server["id"]] = (self.account.settle_after, "active")
+
+    def create_server(self, body, existing_ids=()):
+        if self.before:
+            self._theirs(body["name"])
+        ours = super().create_server(body, existing_ids)
+        if not self.before:
+            self._theirs(body["name"])
+        return ours
+
+
+def run_racing_fleet(before, servers):
+    account = FakeAccount()
+    client = RacingClient(account, before)
+    module = FakeModule({"servers": servers, "defaults": DEFAULTS})
+    with pytest.raises(Exit) as done:
+        VpsFleet(module=module, client=client).execute()
+    return account, client, done.value.result, module
+
+
+def test_the_fleet_keeps_the_other_runs_older_server_and_reports_it():
+    account, client, result, module = run_racing_fleet(True, [{"name": "a", "power": "stopped"}, {"name": "b"}])
+    assert not result["failed"], result["msg"]
+    for name in ("a", "b"):
+        assert named(account, name) == [client.theirs[name]["id"]]
+    assert [s["id"] for s in result["servers"]] == [client.theirs["a"]["id"], client.theirs["b"]["id"]]
+    assert all("another run" in r["msg"] and r["changed"] for r in result["results"])
+    assert len(module.warnings) == 2
+    # The entry that wants the server stopped stops the kept one once it has settled.
+    assert account.servers[client.theirs["a"]["id"]]["status"] == "stopped"
+
+
+def test_the_fleet_keeps_its_own_older_server_and_leaves_the_younger_one_to_its_run():
+    account, client, result, module = run_racing_fleet(False, [{"name": "a"}])
+    assert not result["failed"], result["msg"]
+    ours = result["results"][0]["id"]
+    assert ours < client.theirs["a"]["id"] and named(account, "a") == [ours, client.theirs["a"]["id"]]
+    assert module.warnings == [] and result["results"][0]["msg"] == "created"
+
+
+def test_without_races_a_fleet_run_is_unchanged_by_the_check():
+    account = FakeAccount()
+    result, _module = run_fleet(account, [{"name": "a"}, {"name": "b"}])
+    assert not result["failed"] and sorted(s["name"] for s in account.servers.values()) == ["a", "b"]
+
+
+def test_a_failed_second_listing_is_an_error_saying_the_server_was_created():
+    account = FakeAccount()
+    ours = account.add("a")
+    account.fail[("LIST", None)] = VpsApiError("down", status=503, method="GET", path="/servers/")
+    claim = keep_oldest(FakeClient(account), {"a": dict(ours)})["a"]
+    assert claim.kept["id"] == ours["id"] and claim.deleted is None
+    assert f"was created (id {ours['id']})" in str(claim.error) and claim.error.status == 503
+    assert named(account, "a") == [ours["id"]]
