@@ -56,6 +56,12 @@ def new_server_filters(body):
     return {"status": STATUS_PROVISIONING, "location": body.get("location")}
 
 
+# doc: a create answers "This may take 2-5 minutes". reading: a server stays `provisioning` for at
+# least this many seconds, so a server created less than this long ago is found among the
+# provisioning servers (name_races: a page in a large account instead of the whole account).
+PROVISIONING_LASTS_AT_LEAST = 60
+
+
 # reading: a power action passes through `transitional` and settles in `settled`.
 # `from_statuses` are the settled states in which the API accepts the action.
 POWER_ACTIONS = {

@@ -13,6 +13,7 @@ Private to this collection (see README "Stability"): names here may change in an
 
 from __future__ import annotations
 
+import time
 from collections import namedtuple
 
 from ansible_collections.vpsorg.cloud.plugins.module_utils import contract
@@ -29,12 +30,16 @@ def winner(listing, name, ours):
     return min([ours, *same], key=contract.creation_order)
 
 
-def keep_oldest(client, created):
-    """Settle every name this run created: {name: our server} -> {name: Claim}. One listing in all."""
+def keep_oldest(client, created, since=None, account_pages=None):
+    """Settle every name this run created: {name: our server} -> {name: Claim}. One listing in all.
+
+    `since` (time.monotonic()) is when the listing the run decided on began, `account_pages` how
+    many pages it had; without them the whole account is listed.
+    """
     if not created:
         return {}
     try:
-        listing = client.list_servers()
+        listing = _created_since(client, since, account_pages)
     except VpsApiError as exc:
         # The creates took effect; only the check for a concurrent one could not be made.
         return {name: Claim(ours, None, _unchecked(name, ours, exc)) for name, ours in created.items()}
@@ -59,6 +64,20 @@ def keep_oldest(client, created):
         )
         claims[name] = Claim(kept, ours["id"], None)
     return claims
+
+
+def _created_since(client, since, account_pages):
+    """Every server another run can have created since `since`, read as cheaply as is safe.
+
+    A concurrent create came after our listing began (or our listing would have shown it), so
+    while that is less than contract.PROVISIONING_LASTS_AT_LEAST ago it is still provisioning: the
+    provisioning servers are a page or so where the whole account may be a hundred. A small
+    account costs one page either way, and then the whole list is read, which needs no reading.
+    """
+    recent = since is not None and time.monotonic() - since < contract.PROVISIONING_LASTS_AT_LEAST
+    if recent and (account_pages or 0) > 1:
+        return client.list_servers({"status": contract.STATUS_PROVISIONING})
+    return client.list_servers()
 
 
 def _unchecked(name, ours, exc):

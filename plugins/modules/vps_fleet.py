@@ -281,6 +281,7 @@ failure:
   sample: {reason: servers_failed, servers: {db-01: {reason: http_error, status: 402, method: POST, path: /servers/}}}
 """
 
+import time
 from collections import defaultdict
 
 from ansible_collections.vpsorg.cloud.plugins.module_utils import contract
@@ -332,6 +333,7 @@ class VpsFleet(VpsModule):
     def run(self):
         self.executor = Executor(self.client, self.params["concurrency"])
         if self.entries:
+            self.listed_at = time.monotonic()
             listing = self.client.list_servers()
             self.account_pages = self.client.listed_pages
             self.existing_ids = [server["id"] for server in listing]
@@ -417,7 +419,8 @@ class VpsFleet(VpsModule):
     def settle_races(self):
         """Another run may have created the same names meanwhile: one listing keeps the oldest of each."""
         created = {e.name: e for e in self.live(self.entries) if "create" in e.done}
-        claims = keep_oldest(self.client, {name: e.server for name, e in created.items()})
+        servers = {name: e.server for name, e in created.items()}
+        claims = keep_oldest(self.client, servers, self.listed_at, self.account_pages)
         for name, claim in claims.items():
             entry = created[name]
             if claim.error:

@@ -165,6 +165,8 @@ failure:
   sample: {reason: http_error, status: 402, method: POST, path: /servers/, detail: Low balance., field_errors: {}}
 """
 
+import time
+
 from ansible_collections.vpsorg.cloud.plugins.module_utils import contract
 from ansible_collections.vpsorg.cloud.plugins.module_utils.base_module import (
     SERVER_SELECTOR_SPEC,
@@ -191,6 +193,8 @@ class VpsServer(VpsModule):
     module_kwargs = {"required_one_of": [("id", "name")]}
 
     def run(self):
+        # When the listing that may decide to create began (name_races: what a concurrent create can be).
+        self.listed_at = time.monotonic()
         server = self.find_server()
         if server is None and self.params["state"] == "present" and self.params["id"] is not None:
             message = "server id {} not found; to create a server, give its name without id"
@@ -213,7 +217,8 @@ class VpsServer(VpsModule):
         if self.check_mode:
             return
         server = self.client.create_server(plan.body)
-        claim = keep_oldest(self.client, {server["name"]: server})[server["name"]]
+        claims = keep_oldest(self.client, {server["name"]: server}, self.listed_at, self.client.listed_pages)
+        claim = claims[server["name"]]
         if claim.error:
             raise claim.error
         if claim.deleted:

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import sys
+import time
 from pathlib import Path
 
 import pytest
+from ansible_collections.vpsorg.cloud.plugins.module_utils import contract
 from ansible_collections.vpsorg.cloud.plugins.module_utils.errors import VpsApiError
 from ansible_collections.vpsorg.cloud.plugins.module_utils.name_races import keep_oldest, race_message, winner
 from fake_api import FakeAccount, FakeClient
@@ -140,3 +142,47 @@ def test_a_failed_second_listing_is_an_error_saying_the_server_was_created():
     assert claim.kept["id"] == ours["id"] and claim.deleted is None
     assert f"was created (id {ours['id']})" in str(claim.error) and claim.error.status == 503
     assert named(account, "a") == [ours["id"]]
+
+
+class FilteringClient(FakeClient):
+    """Applies the status filter as the API does, and records which listing was read."""
+
+    def __init__(self, account):
+        super().__init__(account)
+        self.filters = []
+
+    def list_servers(self, filters=None, page_size=None):
+        self.filters.append(filters)
+        servers = super().list_servers()
+        status = (filters or {}).get("status")
+        return [server for server in servers if status is None or server["status"] == status]
+
+
+def large_account_race(status_of_theirs):
+    account = FakeAccount()
+    theirs = account.add("a", status=status_of_theirs)
+    ours = account.add("a", status="provisioning")
+    return account, theirs, ours
+
+
+def test_in_a_large_account_a_recent_race_is_settled_from_the_provisioning_servers():
+    account, theirs, ours = large_account_race("provisioning")
+    client = FilteringClient(account)
+    claims = keep_oldest(client, {"a": dict(ours)}, since=time.monotonic(), account_pages=100)
+    assert client.filters == [{"status": "provisioning"}]
+    assert claims["a"].kept["id"] == theirs["id"] and named(account, "a") == [theirs["id"]]
+
+
+@pytest.mark.parametrize(
+    ("since_ago", "pages"),
+    [(contract.PROVISIONING_LASTS_AT_LEAST + 1, 100), (0, 1), (None, 100)],
+    ids=["listing-began-too-long-ago", "small-account", "unknown-start"],
+)
+def test_whole_account_is_read_when_the_provisioning_servers_may_not_hold_the_race(since_ago, pages):
+    # Their older server already went active: only the whole list shows it.
+    account, theirs, ours = large_account_race("active")
+    client = FilteringClient(account)
+    since = None if since_ago is None else time.monotonic() - since_ago
+    claims = keep_oldest(client, {"a": dict(ours)}, since=since, account_pages=pages)
+    assert client.filters == [None]
+    assert claims["a"].kept["id"] == theirs["id"] and named(account, "a") == [theirs["id"]]

@@ -32,6 +32,8 @@ class FakeClient:
         self.servers = {server["id"]: copy.deepcopy(server) for server in servers}
         self.calls = []
         self.partial_ok = None
+        # Pages of the last listing (Listing.listed_pages): one, as in a small account.
+        self.listed_pages = 1
         self.next_id = 100
         # method name -> VpsApiError to raise when it is called
         self.fail = fail or {}
