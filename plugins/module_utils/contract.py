@@ -62,6 +62,15 @@ def new_server_filters(body):
 PROVISIONING_LASTS_AT_LEAST = 60
 
 
+# doc: the API throttles with 429 in DRF's wording and a Retry-After. reading: as DRF's throttles
+# do, it allows a number of requests per window, and a 429's Retry-After is at most that window.
+# So the requests it took before its first 429, spread over that Retry-After, go no slower than
+# the API allows (pacing.PauseGate's first pace; a second 429 corrects a pace still too fast).
+def first_spacing(taken, retry_after):
+    """Seconds between requests that the API's first 429 shows it takes at least."""
+    return retry_after / taken
+
+
 # reading: a power action passes through `transitional` and settles in `settled`.
 # `from_statuses` are the settled states in which the API accepts the action.
 POWER_ACTIONS = {

@@ -24,15 +24,18 @@ from ansible_collections.vpsorg.cloud.plugins.module_utils.pool import Throttled
 # account's rate limit and the controller's CPU.
 DEFAULT_CONCURRENCY = 8
 MAX_CONCURRENCY = 32
+# Requests at a time when a task starts, one more per round up to the concurrency (pool.py): a
+# fleet's first creates then meet a low rate limit with one or two refusals, not a burst of them.
+RAMP = 1
 
 
 class Executor:
     """Runs jobs `job(client)` concurrently; `run` returns {key: (value, error)} in the given order."""
 
-    def __init__(self, client, concurrency=DEFAULT_CONCURRENCY):
+    def __init__(self, client, concurrency=DEFAULT_CONCURRENCY, ramp=RAMP):
         self.client = client
         self.concurrency = max(1, min(int(concurrency), MAX_CONCURRENCY))
-        self.pool = ThrottledPool(client, self.concurrency, "sending {} requests")
+        self.pool = ThrottledPool(client, self.concurrency, "sending {} requests", ramp=ramp)
 
     @property
     def workers(self):

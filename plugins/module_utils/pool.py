@@ -8,6 +8,13 @@ for the rest of the task: the pool settles at what the API accepts instead of me
 every round and spending the retry budget there. The listing's page readers and the fleet's
 executor are both such a pool.
 
+A pool may also start slowly (`ramp`): that many siblings at first, then one more each time one
+job more than are at work was answered without a 429 (about one more per round), up to `most`.
+The first burst is what meets a limit nobody has learned yet: the requests in flight when the
+API's allowance runs out are the ones refused, so growing slowly keeps that to one or two, where
+starting at `most` has every request beyond the allowance refused. It costs a few round trips at
+the start of a task where the limit is high (a fleet then waits minutes for its servers).
+
 Private to this collection (see README "Stability"): names here may change in any release.
 """
 
@@ -24,7 +31,7 @@ class ThrottledPool:
     `doing` is a format with one place for the count, for example "reading {} pages".
     """
 
-    def __init__(self, client, most, doing):
+    def __init__(self, client, most, doing, ramp=None):
         self._client = client
         self._doing = doing
         self._lock = threading.Lock()
@@ -32,6 +39,9 @@ class ThrottledPool:
         self.clients = []
         self.most = max(1, most)
         self._active = 0
+        self._ramp = ramp  # None once the pool has been at `most`, or met a 429
+        self._held = []  # siblings of this batch not yet at work while ramping
+        self._answered = 0  # jobs answered since the last sibling was added
 
     def start(self, jobs_left):
         """Siblings for one batch of jobs; returns how many there are."""
@@ -39,9 +49,12 @@ class ThrottledPool:
         while len(self.clients) < count:
             self.clients.append(self._client.worker())
         self._idle = queue.SimpleQueue()
-        for client in self.clients[:count]:
+        working = min(count, self._ramp) if self._ramp else count
+        for client in self.clients[:working]:
             self._idle.put(client)
-        self._active = count
+        self._held = self.clients[working:count]
+        self._answered = 0
+        self._active = working
         return count
 
     @contextlib.contextmanager
@@ -52,8 +65,27 @@ class ThrottledPool:
         try:
             yield client
         finally:
-            if client.throttled == throttled or not self._leave():
+            if client.throttled != throttled:
+                with self._lock:
+                    self._ramp, self._held = None, []
+                if not self._leave():
+                    self._idle.put(client)
+            else:
                 self._idle.put(client)
+                self._grow()
+
+    def _grow(self):
+        with self._lock:
+            if not self._held:
+                return
+            self._answered += 1
+            if self._answered <= self._active:
+                return
+            self._answered = 0
+            self._active += 1
+            self._idle.put(self._held.pop(0))
+            if not self._held and self._active == self.most:
+                self._ramp = None
 
     def _leave(self):
         with self._lock:

@@ -8,7 +8,6 @@ Private to this collection (see README "Stability"): names here may change in an
 from __future__ import annotations
 
 import random
-import threading
 import time
 import traceback
 from urllib.parse import urlencode, urlsplit
@@ -21,6 +20,7 @@ from ansible_collections.vpsorg.cloud.plugins.module_utils.errors import (
     VpsApiError,
     describe_http_error,
 )
+from ansible_collections.vpsorg.cloud.plugins.module_utils.pacing import PauseGate
 from ansible_collections.vpsorg.cloud.plugins.module_utils.version import COLLECTION_VERSION
 
 try:
@@ -46,60 +46,6 @@ def _never_sent(exc):
         return True
     reason = getattr(exc.args[0], "reason", None) if exc.args else None
     return isinstance(reason, (NewConnectionError, ConnectTimeoutError))
-
-
-class PauseGate:
-    """Shared by the clients that work for one task: a 429 with Retry-After pauses them all.
-
-    A rate limit is per account, so one worker asked to wait means every worker should. The gate
-    also learns the pace the API sustains: between two 429 answers the limit was met at both ends,
-    so the requests the API took in between, over the time between, is its rate. From the second
-    429 on, requests start no closer together than that rate allows (retry.PACE_MARGIN below it),
-    so the limit is met rarely instead of after every burst. The pace never speeds up again within
-    a task, and is never slower than one request per Retry-After (the API's own wait for one).
-    """
-
-    def __init__(self, clock=time.monotonic, sleep=time.sleep):
-        self._clock = clock
-        self._sleep = sleep
-        self._lock = threading.Lock()
-        self._until = 0.0
-        self.spacing = 0.0  # seconds between request starts; 0 until two 429 answers
-        self._next = 0.0
-        self._sent = 0
-        self._refused_at = None
-
-    def refused(self, retry_after=None):
-        """A 429 answer: learn the API's pace from the requests it took since the previous one."""
-        with self._lock:
-            now = self._clock()
-            taken = self._sent - 1  # the refused request was counted when it was sent
-            if self._refused_at is not None and taken > 0 and now > self._refused_at:
-                spacing = (now - self._refused_at) / taken / retry.PACE_MARGIN
-                if retry_after:
-                    spacing = min(spacing, retry_after)
-                self.spacing = max(self.spacing, spacing)
-            self._refused_at, self._sent = now, 0
-
-    def hold(self, seconds):
-        with self._lock:
-            self._until = max(self._until, self._clock() + seconds)
-
-    def wait(self):
-        remaining = self._until - self._clock()
-        if remaining > 0:
-            self._sleep(remaining)
-
-    def slot(self):
-        """Wait for any pause, then for this request's turn at the learned pace."""
-        self.wait()
-        with self._lock:
-            now = self._clock()
-            start = max(now, self._next)
-            self._next = start + self.spacing
-            self._sent += 1
-        if start > now:
-            self._sleep(start - now)
 
 
 class Transport:
@@ -256,6 +202,8 @@ class Transport:
             if status == 429:
                 self.throttled += 1
                 self.gate.refused(retry.parse_retry_after(response.headers.get("Retry-After")))
+            else:
+                self.gate.took()
             if retry.safe_to_repeat(method, status) and attempt < self.retries:
                 retry_after = retry.parse_retry_after(response.headers.get("Retry-After"))
                 self.pause(attempt, retry_after, f"{method} {path} answered HTTP {status}")

@@ -72,7 +72,7 @@ options:
   requests_per_minute:
     description:
       - The most requests the source sends per minute, on average. When a poll costs more than this allows
-        at O(interval) (one request per 100 servers listed), the polls start further apart: the pause is
+        at O(interval) (one request per 100 servers listed), the polls start further apart, with a pause of
         the poll's requests times 60 / O(requests_per_minute) seconds, and a warning says so once, with the
         interval used.
       - A poll answered HTTP 429 (too many requests) doubles the pause, up to 16 times, and each poll without

@@ -71,7 +71,7 @@ def test_a_429_with_retry_after_pauses_every_worker_of_the_pool():
 
     with responses.RequestsMock() as api:
         api.add_callback(responses.GET, re.compile(API + r"/servers/\d+/"), callback=answer)
-        executor = Executor(client, concurrency=4)
+        executor = Executor(client, concurrency=4, ramp=None)
         outcomes = executor.run([(n, job(n)) for n in (1, 2, 3, 4)])
 
     assert outcomes == {n: (n, None) for n in (1, 2, 3, 4)}
@@ -141,7 +141,29 @@ def test_concurrency_is_bounded_and_jobs_overlap():
         barrier.wait()  # only passes when three jobs run at the same time
         return True
 
-    outcomes = Executor(FakeClient(), concurrency=3).run([(n, job) for n in range(3)])
+    outcomes = Executor(FakeClient(), concurrency=3, ramp=None).run([(n, job) for n in range(3)])
+    assert all(value for value, _error in outcomes.values())
+
+
+def test_a_task_starts_with_few_requests_at_a_time_and_adds_one_per_round():
+    lock, running, most_seen = threading.Lock(), [0], []
+
+    def job(_worker):
+        with lock:
+            running[0] += 1
+            most_seen.append(running[0])
+        time.sleep(0.01)
+        with lock:
+            running[0] -= 1
+        return True
+
+    executor = Executor(FakeClient(), concurrency=6, ramp=2)
+    executor.run([(n, job) for n in range(40)])
+    # 2 at first, never more than one round's growth at once, and the concurrency reached.
+    assert most_seen[:2] == [1, 2] and max(most_seen[:4]) <= 3 and max(most_seen) == 6
+    # Once there, a later step starts at the full concurrency.
+    barrier = threading.Barrier(6, timeout=5)
+    outcomes = executor.run([(n, lambda _worker: barrier.wait() is not None) for n in range(6)])
     assert all(value for value, _error in outcomes.values())
 
 
@@ -206,13 +228,13 @@ class Throttling:
         return 200, {"Content-Type": JSON}, json.dumps(detail(server_id))
 
 
-def throttled_run(refused, concurrency, jobs=40):
+def throttled_run(refused, concurrency, jobs=40, ramp=None):
     logged = []
     client = VpsClient(API, "tok-123", retries=2, sleep=lambda _s: None, log=logged.append)
     limit = Throttling(refused)
     with responses.RequestsMock() as api:
         api.add_callback(responses.GET, re.compile(API + r"/servers/\d+/"), callback=limit)
-        executor = Executor(client, concurrency=concurrency)
+        executor = Executor(client, concurrency=concurrency, ramp=ramp)
         # Ids 1..4 first, as one step of a task, so their 429s come before the later step starts.
         first = executor.run([(n, lambda worker, n=n: worker.get_server(n)["id"]) for n in (1, 2, 3, 4)])
         rest = executor.run([(n, lambda worker, n=n: worker.get_server(n)["id"]) for n in range(5, jobs + 1)])
@@ -244,3 +266,12 @@ def test_answers_without_429_keep_every_sender():
     assert outcomes == {n: (n, None) for n in range(1, 41)}
     assert not [line for line in logged if "at a time" in line] and executor.pool.most == 4
     assert max(limit.in_flight_later) > 1
+
+
+def test_a_429_while_the_task_starts_ends_the_growth_below_the_requests_then_at_work():
+    outcomes, limit, logged, executor = throttled_run(refused=(1,), concurrency=8, ramp=2)
+    assert outcomes == {n: (n, None) for n in range(1, 41)}
+    assert [line.split(": ", 1)[1] for line in logged if "at a time" in line] == [
+        "sending 1 requests at a time from now on"
+    ]
+    assert executor.pool.most == 1 and max(limit.in_flight_later) == 1

@@ -16,7 +16,7 @@ from ansible_collections.vpsorg.cloud.plugins.module_utils import listing, pages
 from ansible_collections.vpsorg.cloud.plugins.module_utils.client import VpsClient
 from ansible_collections.vpsorg.cloud.plugins.module_utils.completeness import IncompleteListingError
 from ansible_collections.vpsorg.cloud.plugins.module_utils.errors import NotTheApiError, VpsApiError
-from ansible_collections.vpsorg.cloud.plugins.module_utils.transport import PauseGate
+from ansible_collections.vpsorg.cloud.plugins.module_utils.pacing import PauseGate
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 

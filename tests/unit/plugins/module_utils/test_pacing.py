@@ -10,7 +10,7 @@ import math
 
 import pytest
 from ansible_collections.vpsorg.cloud.plugins.module_utils import retry
-from ansible_collections.vpsorg.cloud.plugins.module_utils.transport import PauseGate
+from ansible_collections.vpsorg.cloud.plugins.module_utils.pacing import PauseGate
 
 
 class Clock:
@@ -41,8 +41,8 @@ class Bucket:
         return max(1, math.ceil((1 - self.tokens) / self.rate - 1e-9))
 
 
-def send(requests, rate, burst, learn=True):
-    """What a client that never waits on its own sends: (refusals, seconds taken, gate)."""
+def send(requests, rate, burst, learn=True, retry_after_known=True):
+    """What a client that never waits on its own sends, as Transport tells the gate: (refusals, seconds, gate)."""
     clock = Clock()
     gate, bucket = PauseGate(clock, clock.sleep), Bucket(clock, rate, burst)
     refusals = done = 0
@@ -52,20 +52,53 @@ def send(requests, rate, burst, learn=True):
         if retry_after:
             refusals += 1
             if learn:
-                gate.refused()
+                gate.refused(retry_after if retry_after_known else None)
             gate.hold(retry_after)
         else:
+            gate.took()
             done += 1
     return refusals, clock.now, gate
 
 
-@pytest.mark.parametrize(("rate", "burst"), [(5, 5), (2, 2), (10, 20), (0.5, 1), (3, 10)])
-def test_after_two_refusals_requests_go_just_below_the_limit_and_are_not_refused_again(rate, burst):
+@pytest.mark.parametrize(("rate", "burst"), [(5, 5), (2, 2), (0.5, 1), (10, 10)])
+def test_a_limit_whose_burst_is_one_retry_after_of_requests_is_learned_from_its_first_refusal(rate, burst):
+    # DRF's throttles (a number of requests per window) look like this from outside.
     refusals, took, gate = send(300, rate, burst)
+    assert refusals == 1
+    assert gate.spacing == pytest.approx(1 / (rate * retry.PACE_MARGIN), rel=0.05)
+    assert took <= 1.25 * (300 - burst) / rate
+
+
+@pytest.mark.parametrize(("rate", "burst"), [(10, 20), (3, 10), (5, 60)])
+def test_a_burst_larger_than_the_rate_paces_too_fast_at_first_and_is_corrected_by_the_second_refusal(rate, burst):
+    refusals, took, gate = send(300, rate, burst)
+    assert refusals == 2
+    # The second measurement spans the pause and the fast first pace: up to a tenth slower than the API allows.
+    assert 1 / (rate * retry.PACE_MARGIN) * 0.95 <= gate.spacing <= 1 / (rate * retry.PACE_MARGIN) * 1.1
+    assert took <= 1.25 * (300 - burst) / rate
+
+
+@pytest.mark.parametrize(("rate", "burst"), [(5, 5), (2, 2), (10, 20), (0.5, 1), (3, 10)])
+def test_without_retry_after_two_refusals_teach_the_pace(rate, burst):
+    refusals, took, gate = send(300, rate, burst, retry_after_known=False)
     assert refusals == 2
     assert gate.spacing == pytest.approx(1 / (rate * retry.PACE_MARGIN), rel=0.05)
     # The whole run costs about what the limit itself imposes, not more than 1.25x.
     assert took <= 1.25 * (300 - burst) / rate
+
+
+def test_the_first_pace_waits_for_the_pause_to_end_so_every_answer_of_the_burst_counts():
+    clock = Clock()
+    gate = PauseGate(clock, clock.sleep)
+    for _request in range(3):
+        gate.slot()
+        gate.took()
+    gate.refused(2)
+    gate.hold(2)
+    gate.took()  # an answer of the burst that came in during the pause
+    assert gate.spacing == 0
+    gate.slot()
+    assert clock.now == 2 and gate.spacing == pytest.approx(2 / 4 / retry.PACE_MARGIN)
 
 
 def test_without_learning_a_client_meets_the_limit_after_every_burst():

@@ -15,7 +15,8 @@ from ansible_collections.vpsorg.cloud.plugins.module_utils.errors import (
     NotTheApiError,
     VpsApiError,
 )
-from ansible_collections.vpsorg.cloud.plugins.module_utils.transport import PauseGate, Transport
+from ansible_collections.vpsorg.cloud.plugins.module_utils.pacing import PauseGate
+from ansible_collections.vpsorg.cloud.plugins.module_utils.transport import Transport
 from ansible_collections.vpsorg.cloud.plugins.module_utils.version import COLLECTION_VERSION
 from urllib3.exceptions import MaxRetryError, NewConnectionError, ProtocolError
 
