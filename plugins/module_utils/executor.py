@@ -29,6 +29,13 @@ MAX_CONCURRENCY = 32
 RAMP = 1
 
 
+def concurrency_problem(concurrency):
+    """The sentence that refuses a `concurrency` option out of range, or None."""
+    if 1 <= concurrency <= MAX_CONCURRENCY:
+        return None
+    return f"concurrency must be between 1 and {MAX_CONCURRENCY}, got {concurrency}"
+
+
 class Executor:
     """Runs jobs `job(client)` concurrently; `run` returns {key: (value, error)} in the given order."""
 

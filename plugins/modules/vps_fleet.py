@@ -288,8 +288,8 @@ from ansible_collections.vpsorg.cloud.plugins.module_utils import contract
 from ansible_collections.vpsorg.cloud.plugins.module_utils.base_module import WAIT_SPEC, InvalidOption, VpsModule
 from ansible_collections.vpsorg.cloud.plugins.module_utils.executor import (
     DEFAULT_CONCURRENCY,
-    MAX_CONCURRENCY,
     Executor,
+    concurrency_problem,
 )
 from ansible_collections.vpsorg.cloud.plugins.module_utils.fleet import (
     DEFAULTS_SPEC,
@@ -315,13 +315,9 @@ class VpsFleet(VpsModule):
     def validate(self):
         self.entries = [Entry(wanted) for wanted in merge_entries(self.params["servers"], self.params["defaults"])]
         problems = entry_problems([entry.wanted for entry in self.entries])
-        if not 1 <= self.params["concurrency"] <= MAX_CONCURRENCY:
-            problems.append(
-                (
-                    "concurrency",
-                    f"concurrency must be between 1 and {MAX_CONCURRENCY}, got {self.params['concurrency']}",
-                )
-            )
+        concurrency = concurrency_problem(self.params["concurrency"])
+        if concurrency:
+            problems.append(("concurrency", concurrency))
         interval = self.params["poll_interval"]
         if interval is not None and not interval > 0:
             problems.append(("poll_interval", f"poll_interval must be a positive number of seconds, got {interval}"))

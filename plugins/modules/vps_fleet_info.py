@@ -126,8 +126,8 @@ failure:
 from ansible_collections.vpsorg.cloud.plugins.module_utils.base_module import InvalidOption, VpsModule
 from ansible_collections.vpsorg.cloud.plugins.module_utils.executor import (
     DEFAULT_CONCURRENCY,
-    MAX_CONCURRENCY,
     Executor,
+    concurrency_problem,
 )
 from ansible_collections.vpsorg.cloud.plugins.module_utils.fleet_export import export_fleet, file_header
 
@@ -139,10 +139,9 @@ class VpsFleetInfo(VpsModule):
     }
 
     def validate(self):
-        if not 1 <= self.params["concurrency"] <= MAX_CONCURRENCY:
-            raise InvalidOption(
-                "concurrency", f"concurrency must be between 1 and {MAX_CONCURRENCY}, got {self.params['concurrency']}"
-            )
+        problem = concurrency_problem(self.params["concurrency"])
+        if problem:
+            raise InvalidOption("concurrency", problem)
 
     def run(self):
         servers = self.client.list_servers()

@@ -33,6 +33,10 @@ WITH_INVOCATION = {"ANSIBLE_INJECT_INVOCATION": "1"}
 SECRET_TRACKING = core_version() >= (2, 22)
 NO_LOG_MARKER = "$REDACTED$" if SECRET_TRACKING else "VALUE_SPECIFIED_IN_NO_LOG_PARAMETER"
 VALUE_MASK = "$REDACTED$" if SECRET_TRACKING else "********"
+# With that tracking, a module names the no_log values the controller did not give it (an
+# environment fallback) in its raw answer, as `_ansible_new_secrets`, so the controller masks them
+# in everything it prints afterwards; ANSIBLE_DEBUG=1 prints that raw answer.
+NEW_SECRETS_KEY = "_ansible_new_secrets"
 
 
 def plain(value):
