@@ -65,7 +65,8 @@ def test_a_limit_whose_burst_is_one_retry_after_of_requests_is_learned_from_its_
     # DRF's throttles (a number of requests per window) look like this from outside.
     refusals, took, gate = send(300, rate, burst)
     assert refusals == 1
-    assert gate.spacing == pytest.approx(1 / (rate * retry.PACE_MARGIN), rel=0.05)
+    # Never slower than one request per Retry-After (whole seconds), the API's own wait for one.
+    assert gate.spacing == pytest.approx(min(1 / (rate * retry.PACE_MARGIN), math.ceil(1 / rate)), rel=0.05)
     assert took <= 1.25 * (300 - burst) / rate
 
 
@@ -99,6 +100,24 @@ def test_the_first_pace_waits_for_the_pause_to_end_so_every_answer_of_the_burst_
     assert gate.spacing == 0
     gate.slot()
     assert clock.now == 2 and gate.spacing == pytest.approx(2 / 4 / retry.PACE_MARGIN)
+
+
+def test_the_first_pace_counts_only_the_answers_of_the_last_retry_after():
+    # An hour of polls at one request a minute, then a burst the API refuses after five: the pace is
+    # the burst's, not the hour's (which would be 65 requests over one second).
+    clock = Clock()
+    gate = PauseGate(clock, clock.sleep)
+    for _minute in range(60):
+        gate.slot()
+        gate.took()
+        clock.sleep(60)
+    for _request in range(5):
+        gate.slot()
+        gate.took()
+    gate.refused(1)
+    gate.hold(1)
+    gate.slot()
+    assert gate.spacing == pytest.approx(1 / 5 / retry.PACE_MARGIN)
 
 
 def test_without_learning_a_client_meets_the_limit_after_every_burst():
