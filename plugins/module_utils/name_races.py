@@ -38,11 +38,12 @@ def keep_oldest(client, created, since=None, account_pages=None):
     """
     if not created:
         return {}
+    filters = _created_since(since, account_pages)
     try:
-        listing = _created_since(client, since, account_pages)
+        listing = client.list_servers(filters)
     except VpsApiError as exc:
         # The creates took effect; only the check for a concurrent one could not be made.
-        return {name: Claim(ours, None, _unchecked(name, ours, exc)) for name, ours in created.items()}
+        return {name: Claim(ours, None, _unchecked(name, ours, exc, filters)) for name, ours in created.items()}
     claims = {}
     for name, ours in created.items():
         kept = winner(listing, name, ours)
@@ -66,8 +67,9 @@ def keep_oldest(client, created, since=None, account_pages=None):
     return claims
 
 
-def _created_since(client, since, account_pages):
-    """Every server another run can have created since `since`, read as cheaply as is safe.
+def _created_since(since, account_pages):
+    """The list filters that show every server another run can have created since `since`, read as
+    cheaply as is safe (None: the whole list).
 
     A concurrent create came after our listing began (or our listing would have shown it), so
     while that is less than contract.PROVISIONING_LASTS_AT_LEAST ago it is still provisioning: the
@@ -76,13 +78,14 @@ def _created_since(client, since, account_pages):
     """
     recent = since is not None and time.monotonic() - since < contract.PROVISIONING_LASTS_AT_LEAST
     if recent and (account_pages or 0) > 1:
-        return client.list_servers({"status": contract.STATUS_PROVISIONING})
-    return client.list_servers()
+        return {"status": contract.STATUS_PROVISIONING}
+    return None
 
 
-def _unchecked(name, ours, exc):
+def _unchecked(name, ours, exc, filters):
+    listed = "the account again" if not filters else f"the {filters['status']} servers"
     message = (
-        f"server {name!r} was created (id {ours['id']}), but listing the account again to check for a concurrent "
+        f"server {name!r} was created (id {ours['id']}), but listing {listed} to check for a concurrent "
         f"create of the same name failed: {exc}"
     )
     return VpsApiError(message, exc.status, exc.method, exc.path, exc.body, reason=exc.reason)

@@ -196,6 +196,8 @@ class VpsServer(VpsModule):
         # When the listing that may decide to create began (name_races: what a concurrent create can be).
         self.listed_at = time.monotonic()
         server = self.find_server()
+        # Pages of that listing, kept now: a create whose answer was lost lists again, filtered.
+        self.account_pages = self.client.listed_pages
         if server is None and self.params["state"] == "present" and self.params["id"] is not None:
             message = "server id {} not found; to create a server, give its name without id"
             raise VpsApiError(message.format(self.params["id"]), reason="not_found")
@@ -217,7 +219,7 @@ class VpsServer(VpsModule):
         if self.check_mode:
             return
         server = self.client.create_server(plan.body)
-        claims = keep_oldest(self.client, {server["name"]: server}, self.listed_at, self.client.listed_pages)
+        claims = keep_oldest(self.client, {server["name"]: server}, self.listed_at, self.account_pages)
         claim = claims[server["name"]]
         if claim.error:
             raise claim.error

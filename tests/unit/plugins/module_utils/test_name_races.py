@@ -140,8 +140,8 @@ def test_a_failed_second_listing_is_an_error_saying_the_server_was_created():
     account.fail[("LIST", None)] = VpsApiError("down", status=503, method="GET", path="/servers/")
     claim = keep_oldest(FakeClient(account), {"a": dict(ours)})["a"]
     assert claim.kept["id"] == ours["id"] and claim.deleted is None
-    assert f"was created (id {ours['id']})" in str(claim.error) and claim.error.status == 503
-    assert named(account, "a") == [ours["id"]]
+    assert f"was created (id {ours['id']}), but listing the account again" in str(claim.error)
+    assert claim.error.status == 503 and named(account, "a") == [ours["id"]]
 
 
 class FilteringClient(FakeClient):
@@ -186,3 +186,11 @@ def test_whole_account_is_read_when_the_provisioning_servers_may_not_hold_the_ra
     claims = keep_oldest(client, {"a": dict(ours)}, since=since, account_pages=pages)
     assert client.filters == [None]
     assert claims["a"].kept["id"] == theirs["id"] and named(account, "a") == [theirs["id"]]
+
+
+def test_a_failed_listing_of_the_provisioning_servers_says_that_is_what_failed():
+    account, _theirs, ours = large_account_race("provisioning")
+    account.fail[("LIST", None)] = VpsApiError("down", status=503, method="GET", path="/servers/")
+    claim = keep_oldest(FilteringClient(account), {"a": dict(ours)}, since=time.monotonic(), account_pages=100)["a"]
+    assert f"was created (id {ours['id']}), but listing the provisioning servers to check" in str(claim.error)
+    assert claim.kept["id"] == ours["id"] and claim.deleted is None

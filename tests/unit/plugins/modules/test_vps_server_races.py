@@ -56,3 +56,25 @@ def test_without_a_race_one_listing_follows_the_create(monkeypatch):
     done = run_module(VpsServer, NEW, client, monkeypatch)
     assert not done.failed
     assert [call[0] for call in client.calls] == ["list_servers", "create_server", "list_servers", "wait_for_status"]
+
+
+class LargeAccountLostCreate(FakeClient):
+    """An account of 100 pages whose create answer is lost: the client finds it on a filtered listing."""
+
+    def list_servers(self, filters=None, page_size=None, partial_ok=False):
+        servers = super().list_servers(filters, page_size, partial_ok)
+        self.listed_pages = 1 if filters else 100
+        return servers
+
+    def create_server(self, body, existing_ids=()):
+        server = super().create_server(body, existing_ids)
+        self.list_servers({"status": "provisioning", "location": body["location"]})
+        return server
+
+
+def test_a_lost_create_in_a_large_account_still_checks_races_on_the_provisioning_servers(monkeypatch):
+    client = LargeAccountLostCreate()
+    done = run_module(VpsServer, NEW, client, monkeypatch)
+    assert not done.failed
+    lists = [call[1] for call in client.calls if call[0] == "list_servers"]
+    assert lists == [None, {"status": "provisioning", "location": "us-west"}, {"status": "provisioning"}]
