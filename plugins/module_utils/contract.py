@@ -33,6 +33,14 @@ PAGE_PARAM = "page"
 PAGE_SIZE_PARAM = "page_size"
 # reading: the server may cap page_size lower; we follow `next` whatever the cap is.
 DEFAULT_PAGE_SIZE = 100
+# reading: the list is in id order, oldest first (DRF lists a model in its default ordering, and
+# ids are handed out in creation order: see creation_order), so the servers created last are on
+# its last page, which DRF's page-number pagination names `page=last` without the caller knowing
+# the count; `previous` links the page before. A wait for servers it just created reads them
+# there (polling.py); it only ever believes a server a page shows: one it misses is read alone,
+# and an API without `page=last` (404) is not asked again.
+LAST_PAGE = "last"
+PAGE_PREVIOUS = "previous"
 # List filters the API applies server-side (doc).
 SERVER_SIDE_FILTERS = ("status", "location")
 

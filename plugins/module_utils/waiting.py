@@ -64,12 +64,15 @@ class ServerWaiter:
                 )
             self._sleep(min(interval, remaining))
 
-    def wait_for_fleet(self, targets, timeout, interval=None, known=None, account_pages=None, executor=None):
+    def wait_for_fleet(
+        self, targets, timeout, interval=None, known=None, account_pages=None, executor=None, newest_id=None
+    ):
         """Wait for many servers at once; each poll reads what costs the fewest requests (polling.choose).
 
         targets: {server_id: (statuses, label)}; statuses None means "until it is gone".
         known: {server_id: the status it was last seen in}, from the caller's answers; account_pages:
-        the pages of the caller's last whole listing. executor: reads servers alone concurrently.
+        the pages of the caller's last whole listing, newest_id the highest id it held (the servers
+        above it were created since: polling.NEWEST). executor: reads servers alone concurrently.
         Returns ({server_id: summary or None when gone}, {server_id: VpsApiError}): a server that
         settles elsewhere or is not there in time fails alone, the others are still waited for.
         A server read alone is reduced to the summary fields, so the result does not depend on how
@@ -77,7 +80,7 @@ class ServerWaiter:
         """
         pending = dict(targets)
         last = {server_id: (known or {}).get(server_id) for server_id in pending}
-        costs = polling.PollCosts(account_pages)
+        costs = polling.PollCosts(account_pages, newest_id)
         reached, failed = {}, {}
         started = self._clock()
         deadline = started + timeout
@@ -119,6 +122,13 @@ class ServerWaiter:
             costs.record(polling.WHOLE, self.listed_pages)
             return {server_id: listed.get(server_id) for server_id in pending}
         seen, alone = {}, list(plan.details)
+        if plan.newest:
+            found, read = self.newest_servers(plan.newest)
+            missed = [server_id for server_id in plan.newest if server_id not in found]
+            # What looking there cost, misses included: when they outweigh it, it is not chosen again.
+            costs.record(polling.NEWEST, read + len(missed))
+            seen.update(found)
+            alone.extend(missed)
         for status in plan.statuses:
             listed = {server["id"]: server for server in self.list_servers({"status": status})}
             costs.record(status, self.listed_pages)

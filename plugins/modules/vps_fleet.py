@@ -466,6 +466,7 @@ class VpsFleet(VpsModule):
             known={e.server["id"]: e.server.get("status") for e in entries},
             account_pages=self.account_pages,
             executor=self.executor,
+            newest_id=max(self.existing_ids, default=0),
         )
         for entry in entries:
             server_id = entry.server["id"]

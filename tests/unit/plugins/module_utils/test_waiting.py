@@ -261,20 +261,30 @@ class LargeAccount(ServerWaiter):
         servers = [s for s in [*self.others.values(), *self.scripted.values()] if status in (None, s["status"])]
         self.listed_pages = max(1, -(-len(servers) // 100))
         self.calls += [("LIST", status)] * self.listed_pages
-        # A summary: no detail-only field, and a plan without bandwidth.
-        return [
-            {
-                k: ({"id": 1, "name": "Standard VPS"} if k == "plan" and "plan" in s else v)
-                for k, v in s.items()
-                if k != "ipv6_address"
-            }
-            for s in servers
-        ]
+        return [self.summary(s) for s in servers]
+
+    @staticmethod
+    def summary(server):
+        """As a listing shows it: no detail-only field, and a plan without bandwidth."""
+        return {
+            k: ({"id": 1, "name": "Standard VPS"} if k == "plan" else v)
+            for k, v in server.items()
+            if k != "ipv6_address"
+        }
 
     def get_server_or_none(self, server_id):
         self.calls.append(("GET", server_id))
         server = self.scripted.get(server_id) or self.others.get(server_id)
         return dict(server) if server else None
+
+    # Set to False for an API whose last page does not show the newest servers.
+    newest_last = True
+
+    def newest_servers(self, wanted):
+        self.calls.append(("NEWEST", None))
+        ordered = sorted(map(self.summary, [*self.others.values(), *self.scripted.values()]), key=lambda s: s["id"])
+        last = ordered[(max(1, -(-len(ordered) // 100)) - 1) * 100 :] if self.newest_last else []
+        return {s["id"]: s for s in last if s["id"] in set(wanted)}, 1
 
 
 def test_a_fleet_in_a_large_account_lists_only_the_status_it_waits_in_and_reads_each_server_once_at_the_end():
@@ -346,3 +356,35 @@ def test_a_failed_read_alone_fails_the_wait_with_the_api_error():
     account.get_server_or_none = broken
     with pytest.raises(VpsApiError, match="HTTP 500"):
         account.wait_for_fleet({1: ({"active"}, "web-1")}, 60, known={1: "provisioning"}, account_pages=20)
+
+
+NEW = range(200001, 200006)
+
+
+def test_servers_this_run_created_are_watched_on_the_last_page_and_never_read_alone():
+    account = LargeAccount(2000, dict.fromkeys(NEW, ("provisioning", "active")))
+    targets = {n: (frozenset({"active"}), f"web-{n}") for n in NEW}
+    reached, failed = account.wait_for_fleet(
+        targets, 60, known=dict.fromkeys(NEW, "provisioning"), account_pages=20, newest_id=101999
+    )
+    assert failed == {} and sorted(reached) == list(NEW)
+    assert account.calls == [("NEWEST", None)] * 4
+    assert reached[200003] == {
+        "id": 200003,
+        "name": "web-200003",
+        "status": "active",
+        "plan": {"id": 1, "name": "Standard VPS"},
+    }
+
+
+def test_when_the_last_page_does_not_show_them_the_wait_reads_them_and_stops_looking_there():
+    account = LargeAccount(2000, dict.fromkeys(NEW, ("provisioning", "active")))
+    account.newest_last = False
+    targets = {n: (frozenset({"active"}), f"web-{n}") for n in NEW}
+    reached, failed = account.wait_for_fleet(
+        targets, 60, known=dict.fromkeys(NEW, "provisioning"), account_pages=20, newest_id=101999
+    )
+    # The same outcome; one poll paid for the wrong reading, then the status listing as before.
+    assert failed == {} and sorted(reached) == list(NEW) and reached[200001]["status"] == "active"
+    assert account.calls[:6] == [("NEWEST", None)] + [("GET", n) for n in NEW]
+    assert ("NEWEST", None) not in account.calls[6:] and ("LIST", "provisioning") in account.calls[6:]
