@@ -14,11 +14,12 @@ description:
     deletions are then sent concurrently (at most O(concurrency) at a time), and the whole fleet is waited for
     together.
   - Each poll of the wait sends what costs the fewest requests, so waiting costs what the fleet needs, not what the
-    account holds. In an account of one page that is one listing per poll. In a larger one it is a listing filtered
-    by status for the servers still in a transitional status (C(provisioning), C(stopping) and so on; each server
-    that leaves it is then read once by id), or one read by id per server, or the whole listing when the servers
-    waited for are most of the account. The choice is made again at every poll from the pages each listing had the
-    last time it was read.
+    account holds. In an account of one page that is one listing per poll. In a larger one it is, for the servers
+    this run created, the newest page of the list (C(page=last)), which shows them in every status; for other
+    servers, a listing filtered by status for the servers still in a transitional status (C(provisioning),
+    C(stopping) and so on; each server that leaves it is then read once by id), or one read by id per server; or the
+    whole listing when the servers waited for are most of the account. The choice is made again at every poll from
+    what each listing cost the last time it was read.
   - The role C(vpsorg.cloud.servers) runs this module and adds the present servers to the in-memory inventory.
   - Every entry is checked before any request is sent, and every problem is reported at once, naming the entry and
     the field. A name that appears twice in O(servers) is an error.
