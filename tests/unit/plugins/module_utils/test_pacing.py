@@ -88,12 +88,19 @@ def test_without_retry_after_two_refusals_teach_the_pace(rate, burst):
     assert took <= 1.25 * (300 - burst) / rate
 
 
-def test_the_first_pace_waits_for_the_pause_to_end_so_every_answer_of_the_burst_counts():
-    clock = Clock()
+def answered(requests, apart=0.0, clock=None):
+    """A gate through which `requests` went and were taken, `apart` seconds from one to the next."""
+    clock = clock or Clock()
     gate = PauseGate(clock, clock.sleep)
-    for _request in range(3):
+    for _request in range(requests):
         gate.slot()
         gate.took()
+        clock.sleep(apart)
+    return gate, clock
+
+
+def test_the_first_pace_waits_for_the_pause_to_end_so_every_answer_of_the_burst_counts():
+    gate, clock = answered(3)
     gate.refused(2)
     gate.hold(2)
     gate.took()  # an answer of the burst that came in during the pause
@@ -105,12 +112,7 @@ def test_the_first_pace_waits_for_the_pause_to_end_so_every_answer_of_the_burst_
 def test_the_first_pace_counts_only_the_answers_of_the_last_retry_after():
     # An hour of polls at one request a minute, then a burst the API refuses after five: the pace is
     # the burst's, not the hour's (which would be 65 requests over one second).
-    clock = Clock()
-    gate = PauseGate(clock, clock.sleep)
-    for _minute in range(60):
-        gate.slot()
-        gate.took()
-        clock.sleep(60)
+    gate, _clock = answered(60, apart=60)
     for _request in range(5):
         gate.slot()
         gate.took()
