@@ -21,16 +21,23 @@ LIST = re.compile(re.escape(SERVERS) + r"(\?.*)?$")
 
 
 class DrfList:
-    """DRF page-number pagination over `ids` in the order given, with `page=last` unless told not to."""
+    """DRF page-number pagination over `ids` in the order given, with `page=last` unless told not to.
 
-    def __init__(self, ids, last_keyword=True, previous_host=API):
+    `shrink_to`: after the first page is served, the list holds only that many servers (the rest
+    were deleted), so a `previous` link read afterwards may name a page that is no longer there.
+    """
+
+    def __init__(self, ids, last_keyword=True, previous_host=API, shrink_to=None):
         self.ids = list(ids)
         self.last_keyword = last_keyword
         self.previous_host = previous_host
+        self.shrink_to = shrink_to
         self.asked = []
 
     def __call__(self, request):
         query = {key: values[0] for key, values in parse_qs(urlsplit(request.url).query).items()}
+        if self.asked and self.shrink_to is not None:
+            self.ids = self.ids[: self.shrink_to]
         self.asked.append(query.get("page", "1"))
         size = int(query.get("page_size", 20))
         pages = max(1, math.ceil(len(self.ids) / size))
@@ -76,6 +83,20 @@ def test_one_server_older_than_the_last_page_is_left_to_be_read_alone(api):
     account = DrfList(range(1, 10004))
     found, read = newest(api, account, [5000, 10002, 10003])
     assert sorted(found) == [10002, 10003] and read == 1
+
+
+def test_servers_deleted_from_the_last_pages_range_are_not_looked_for_before_it(api):
+    # 10,003 and 10,004 are gone: the last page starts at 9,901, so they cannot be on page 100.
+    account = DrfList([*range(1, 10003), 10005])
+    found, read = newest(api, account, [10003, 10004, 10005])
+    assert sorted(found) == [10005] and account.asked == ["last"] and read == 1
+
+
+def test_a_page_before_that_is_gone_ends_the_search_with_what_was_found(api):
+    # The list shrank below page 100 between the two reads: no error, the rest are read alone.
+    account = DrfList(range(1, 10004), shrink_to=50)
+    found, read = newest(api, account, range(9999, 10004))
+    assert sorted(found) == [10001, 10002, 10003] and account.asked == ["last", "100"] and read == 2
 
 
 def test_an_api_without_a_last_page_costs_one_request_and_shows_nothing(api):

@@ -56,8 +56,12 @@ def test_a_younger_server_of_another_run_is_never_deleted_by_us():
 def test_every_name_is_settled_with_one_listing():
     account = FakeAccount()
     created = {name: dict(account.add(name)) for name in ("a", "b", "c")}
-    keep_oldest(FakeClient(account), created)
+    claims = keep_oldest(FakeClient(account), created)
     assert account.calls == [("LIST", None)]
+    assert {name: claim.kept["id"] for name, claim in claims.items()} == {n: s["id"] for n, s in created.items()}
+    # Ours is the only one of each name: nothing is deleted.
+    assert [claim.deleted for claim in claims.values()] == [None] * 3
+    assert [named(account, name) for name in created] == [[s["id"]] for s in created.values()]
     assert keep_oldest(FakeClient(account), {}) == {} and account.calls == [("LIST", None)]
 
 
@@ -65,11 +69,28 @@ def test_a_failed_delete_of_ours_is_an_error_naming_both_servers():
     account = FakeAccount()
     theirs = account.add("a")
     ours = account.add("a")
-    account.fail[("DELETE", ours["id"])] = VpsApiError("boom", status=503, method="DELETE", path="/servers/x/")
+    account.fail[("DELETE", ours["id"])] = VpsApiError(
+        "boom", status=503, method="DELETE", path="/servers/x/", body={"detail": "down"}, reason="server_error"
+    )
     claim = keep_oldest(FakeClient(account), {"a": dict(ours)})["a"]
     assert claim.deleted is None and claim.kept["id"] == ours["id"]
     assert f"id {ours['id']}" in str(claim.error) and f"id {theirs['id']}" in str(claim.error)
     assert claim.error.status == 503 and "two servers now have this name" in str(claim.error)
+    assert (claim.error.method, claim.error.path) == ("DELETE", "/servers/x/")
+    assert (claim.error.body, claim.error.reason) == ({"detail": "down"}, "server_error")
+
+
+def test_after_a_failed_delete_the_other_names_are_still_settled():
+    account = FakeAccount()
+    account.add("a")
+    ours_a, theirs_b = account.add("a"), account.add("b")
+    ours_b = account.add("b")
+    account.fail[("DELETE", ours_a["id"])] = VpsApiError("boom", status=503, method="DELETE", path="/servers/x/")
+    claims = keep_oldest(FakeClient(account), {"a": dict(ours_a), "b": dict(ours_b)})
+    assert claims["a"].error is not None and claims["a"].deleted is None
+    assert (
+        claims["b"].error is None and claims["b"].deleted == ours_b["id"] and claims["b"].kept["id"] == theirs_b["id"]
+    )
 
 
 class RacingClient(FakeClient):
@@ -165,10 +186,11 @@ def large_account_race(status_of_theirs):
     return account, theirs, ours
 
 
-def test_in_a_large_account_a_recent_race_is_settled_from_the_provisioning_servers():
+@pytest.mark.parametrize("pages", [2, 100])
+def test_in_a_large_account_a_recent_race_is_settled_from_the_provisioning_servers(pages):
     account, theirs, ours = large_account_race("provisioning")
     client = FilteringClient(account)
-    claims = keep_oldest(client, {"a": dict(ours)}, since=time.monotonic(), account_pages=100)
+    claims = keep_oldest(client, {"a": dict(ours)}, since=time.monotonic(), account_pages=pages)
     assert client.filters == [{"status": "provisioning"}]
     assert claims["a"].kept["id"] == theirs["id"] and named(account, "a") == [theirs["id"]]
 
@@ -190,7 +212,14 @@ def test_whole_account_is_read_when_the_provisioning_servers_may_not_hold_the_ra
 
 def test_a_failed_listing_of_the_provisioning_servers_says_that_is_what_failed():
     account, _theirs, ours = large_account_race("provisioning")
-    account.fail[("LIST", None)] = VpsApiError("down", status=503, method="GET", path="/servers/")
+    account.fail[("LIST", None)] = VpsApiError(
+        "down", status=503, method="GET", path="/servers/", body={"detail": "down"}, reason="server_error"
+    )
     claim = keep_oldest(FilteringClient(account), {"a": dict(ours)}, since=time.monotonic(), account_pages=100)["a"]
-    assert f"was created (id {ours['id']}), but listing the provisioning servers to check" in str(claim.error)
+    assert f"server 'a' was created (id {ours['id']}), but listing the provisioning servers to check" in str(
+        claim.error
+    )
     assert claim.kept["id"] == ours["id"] and claim.deleted is None
+    # The API's own error is kept whole, so the module's `failure` says what failed and where.
+    assert (claim.error.status, claim.error.method, claim.error.path) == (503, "GET", "/servers/")
+    assert (claim.error.body, claim.error.reason) == ({"detail": "down"}, "server_error")

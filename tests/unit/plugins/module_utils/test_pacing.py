@@ -10,7 +10,7 @@ import math
 
 import pytest
 from ansible_collections.vpsorg.cloud.plugins.module_utils import retry
-from ansible_collections.vpsorg.cloud.plugins.module_utils.pacing import PauseGate
+from ansible_collections.vpsorg.cloud.plugins.module_utils.pacing import MAX_ANSWERS_KEPT, PauseGate
 
 
 class Clock:
@@ -99,6 +99,16 @@ def answered(requests, apart=0.0, clock=None):
     return gate, clock
 
 
+def refused_after_a_burst(gate, burst, retry_after):
+    """`burst` requests taken at once, then a 429: the next request waits out the pause."""
+    for _request in range(burst):
+        gate.slot()
+        gate.took()
+    gate.refused(retry_after)
+    gate.hold(retry_after)
+    gate.slot()
+
+
 def test_the_first_pace_waits_for_the_pause_to_end_so_every_answer_of_the_burst_counts():
     gate, clock = answered(3)
     gate.refused(2)
@@ -113,13 +123,17 @@ def test_the_first_pace_counts_only_the_answers_of_the_last_retry_after():
     # An hour of polls at one request a minute, then a burst the API refuses after five: the pace is
     # the burst's, not the hour's (which would be 65 requests over one second).
     gate, _clock = answered(60, apart=60)
-    for _request in range(5):
-        gate.slot()
-        gate.took()
-    gate.refused(1)
-    gate.hold(1)
-    gate.slot()
+    refused_after_a_burst(gate, 5, retry_after=1)
     assert gate.spacing == pytest.approx(1 / 5 / retry.PACE_MARGIN)
+
+
+def test_an_answer_exactly_one_retry_after_before_the_429_counts_and_old_answer_times_are_bounded():
+    gate, clock = answered(1, apart=2)
+    refused_after_a_burst(gate, 4, retry_after=2)
+    assert clock.now == 4 and gate.spacing == pytest.approx(2 / 5 / retry.PACE_MARGIN)
+    for _request in range(MAX_ANSWERS_KEPT + 10):
+        gate.took()
+    assert len(gate._taken) == MAX_ANSWERS_KEPT
 
 
 def test_without_learning_a_client_meets_the_limit_after_every_burst():

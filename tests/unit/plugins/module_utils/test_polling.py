@@ -74,6 +74,8 @@ def test_the_newest_pages_are_not_chosen_when_they_cost_as_much_as_reading_alone
     # They cost three pages and misses the last time: two new servers are read alone instead.
     known.record(polling.NEWEST, 3)
     assert choose({10001: "provisioning", 10002: "provisioning"}, known).newest == ()
+    # The newest id itself was in the caller's listing: it is not new.
+    assert choose(dict.fromkeys(range(10000, 10002), "provisioning"), PollCosts(100, newest_id=10000)).newest == ()
     # Without the caller's newest id nothing is looked for there; a small account lists it whole.
     assert choose(dict.fromkeys(range(10001, 10006), "provisioning"), PollCosts(100)).newest == ()
     assert choose(dict.fromkeys(range(10001, 10006), "provisioning"), PollCosts(1, newest_id=10000)).whole
