@@ -9,6 +9,8 @@ vpsorg.cloud.provision --check for a few.
 
 from __future__ import annotations
 
+import contextlib
+import sqlite3
 import sys
 from collections import Counter
 from pathlib import Path
@@ -18,6 +20,7 @@ import yaml
 from harness import api_call, create_server, ensure_collection_link, last_seq, mutating_requests, run_playbook
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from vps_sim.testing import Simulator
 
 # The modules run in this process too (the fast property): the collection and the unit tests'
 # module runner (real argument parsing) become importable.
@@ -216,3 +219,65 @@ def test_a_relative_file_name_is_written_where_the_command_runs(clean_sim, tmp_p
     )
     assert result.rc == 0, result.output
     assert yaml.safe_load((tmp_path / "fleet.yml").read_text())["vps_servers"][0]["name"] == "web-01"
+
+
+@pytest.fixture(scope="module")
+def stored_sim(tmp_path_factory):
+    """A simulator whose database is a file, so a test can store what its API refuses but a real API may hold."""
+    db = tmp_path_factory.mktemp("stored-sim") / "vps.sqlite3"
+    with Simulator(db=str(db), provision_delay=0.3, transition_delay=0.2) as simulator:
+        simulator.db_path = db
+        yield simulator
+
+
+def store(sim, server_id, **columns):
+    """Write columns of a server straight into the simulator's database (its API validates what it is sent)."""
+    with contextlib.closing(sqlite3.connect(sim.db_path, timeout=10)) as db, db:
+        assignments = ", ".join(f"{column} = ?" for column in columns)
+        db.execute(f"UPDATE servers SET {assignments} WHERE id = ?", (*columns.values(), server_id))
+
+
+def test_export_leaves_out_what_provision_refuses_and_the_file_provisions_with_no_change(stored_sim, tmp_path):
+    sim = stored_sim
+    sim.reset()
+    web = create_server(sim, "web-01", hostname="web-01.example.com")
+    blank = create_server(sim, "blank-01")
+    munich = create_server(sim, "web-muenchen")
+    for server in (web, blank, munich):
+        sim.settle(server["id"])
+    # An API that stores "" for "no host name" (Django's blank=True), and a name the API holds but
+    # vps_fleet refuses (letters outside ASCII).
+    store(sim, blank["id"], hostname="")
+    store(sim, munich["id"], name="web-münchen")
+    assert {s["name"]: s["hostname"] for s in api_call(sim, "GET", "/servers/")[1]["results"]}["blank-01"] == ""
+
+    fleet_file, exported, _checked = export_and_check(sim, tmp_path)
+    text = fleet_file.read_text(encoding="utf-8")
+    fleet = yaml.safe_load(text)
+    entries = [{**fleet["vps_servers_defaults"], **entry} for entry in fleet["vps_servers"]]
+    assert [entry["name"] for entry in entries] == ["blank-01", "web-01"]
+    assert "hostname" not in entries[0] and entries[1]["hostname"] == "web-01.example.com"
+    assert (
+        f"# Not exported: server 'web-münchen' (id {munich['id']}), which provision would refuse: "
+        "name 'web-münchen' is not a valid server name: use 1 to 63 letters, digits and hyphens; "
+        "correct it in the account and export again.\n"
+    ) in text
+    assert "2 server(s)" in text
+    # The run says so too, not only the file.
+    assert f"Not exported: server 'web-münchen' (id {munich['id']})" in exported.output
+
+    # Not only planned: a real provision with the file fails nowhere and changes nothing.
+    since = last_seq(sim)
+    provisioned = run_playbook(
+        tmp_path / "provision-for-real",
+        Path("vpsorg.cloud.provision"),
+        sim=sim,
+        extra_vars=FAST,
+        args=("-e", f"@{fleet_file}"),
+        verbosity=1,
+    )
+    assert provisioned.rc == 0, provisioned.output
+    assert provisioned.recap["localhost"]["changed"] == 0, provisioned.output
+    assert provisioned.recap["localhost"]["failed"] == 0, provisioned.output
+    assert mutating_requests(sim, since) == []
+    assert {s["id"]: s["hostname"] for s in sim.servers()}[blank["id"]] == ""
