@@ -25,7 +25,7 @@ def test_reset_clears_servers_log_counters_faults_and_timings(clean, api):
     clean.add_fault(kind="latency", seconds=0.01, count=1)
     clean.set_timings(provision_delay=9)
     clean.set_balance(clean.token, 1)
-    clean.set_modes(echo_token=True)
+    clean.set_modes(echo_token=True, ordering="-name", last_page=False)
     clean.reset()
     assert clean.servers() == []
     assert clean.requests() == []
@@ -33,7 +33,7 @@ def test_reset_clears_servers_log_counters_faults_and_timings(clean, api):
     assert clean.faults() == []
     assert clean.timings() == {"provision_delay": 0.0, "transition_delay": 0.0}
     assert [a["balance"] for a in clean.accounts()] == [10_000.0, 10_000.0]
-    assert clean.modes() == {"echo_token": False}
+    assert clean.modes() == {"echo_token": False, "ordering": "id", "last_page": True}
 
 
 def test_default_balance_pays_for_a_fleet_and_a_low_one_answers_402(clean, api):
@@ -59,10 +59,21 @@ def test_settle_finishes_a_held_transition_now(clean, api):
         clean.settle(99999)
 
 
-@pytest.mark.parametrize("body", [{"echo_token": "yes"}, {"shout": True}])
-def test_modes_reject_bad_values(clean, body):
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"echo_token": "yes"},
+        {"shout": True},
+        {"ordering": "created"},
+        {"ordering": ["name"]},
+        {"last_page": 0},
+        {"ordering": "name", "last_page": "no"},
+    ],
+)
+def test_modes_reject_bad_values_and_change_nothing(clean, body):
     with pytest.raises(SimulatorError, match="400"):
         clean.admin("PUT", "/_sim/modes", body)
+    assert clean.modes() == {"echo_token": False, "ordering": "id", "last_page": True}
 
 
 def test_seed_creates_servers_quickly_and_reports_ids(clean):

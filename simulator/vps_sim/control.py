@@ -17,6 +17,7 @@ from .faults import RuleError
 from .numbers import number
 from .responses import BadBody, answer, detail, json_body
 from .state import SimState
+from .storage import ORDERINGS
 
 SEED_MAX = 100_000
 
@@ -207,12 +208,15 @@ async def modes(request: Request, state: SimState) -> Response:
         unknown = sorted(set(data) - set(state.modes()))
         if unknown:
             errors["non_field_errors"] = [f"Unknown keys: {', '.join(unknown)}."]
-        if "echo_token" in data and not isinstance(data["echo_token"], bool):
-            errors["echo_token"] = ["Must be a valid boolean."]
+        for key in set(data) & {"echo_token", "last_page"}:
+            if not isinstance(data[key], bool):
+                errors[key] = ["Must be a valid boolean."]
+        if "ordering" in data and (not isinstance(data["ordering"], str) or data["ordering"] not in ORDERINGS):
+            errors["ordering"] = [f"Must be one of: {', '.join(ORDERINGS)}."]
         if errors:
             return answer(errors, 400)
-        if "echo_token" in data:
-            state.echo_token = data["echo_token"]
+        for key, value in data.items():
+            setattr(state, key, value)
     return answer(state.modes())
 
 

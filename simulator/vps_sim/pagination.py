@@ -21,11 +21,12 @@ def page_size(raw: str | None, default: int, cap: int) -> int:
     return min(size, cap)
 
 
-def page_number(raw: str | None, count: int, size: int) -> int:
+def page_number(raw: str | None, count: int, size: int, last: bool = True) -> int:
+    """The page asked for; with ``last`` false the word ``last`` is unknown, as on an API that never offered it."""
     pages = max(1, math.ceil(count / size))
     if raw is None or raw == "":
         return 1
-    if raw == "last":
+    if raw == "last" and last:
         return pages
     try:
         number = int(raw)

@@ -100,26 +100,27 @@ async def servers_collection(request: Request, state: SimState, account: dict, m
     settings = state.settings
     size = pagination.page_size(request.query_params.get("page_size"), settings.page_size, settings.page_size_max)
     chosen = {}
+    now, ordering = state.clock(), state.ordering
+
+    def page_of(pick_page) -> tuple[int, list[dict]]:
+        count, rows = state.storage.list_servers(
+            account["id"], now, status=status, location=location, pick_page=pick_page, ordering=ordering
+        )
+        return count, [serializers.summary(lifecycle.resolve(row, now)) for row in rows]
 
     def pick(count: int) -> tuple[int, int]:
-        chosen["page"] = pagination.page_number(request.query_params.get("page"), count, size)
+        chosen["page"] = pagination.page_number(request.query_params.get("page"), count, size, state.last_page)
         return (chosen["page"] - 1) * size, size
 
-    now = state.clock()
     try:
-        count, rows = state.storage.list_servers(account["id"], now, status=status, location=location, pick_page=pick)
+        count, results = page_of(pick)
     except pagination.InvalidPage:
         return detail("Invalid page.", 404)
     following, previous = pagination.links(str(request.url), chosen["page"], count, size)
-    results = [serializers.summary(lifecycle.resolve(row, now)) for row in rows]
     body = {"count": count, "next": following, "previous": previous, "results": results}
 
     def previous_rows():
-        offset = (chosen["page"] - 2) * size
-        _count, rows = state.storage.list_servers(
-            account["id"], now, status=status, location=location, pick_page=lambda _count: (offset, size)
-        )
-        return [serializers.summary(lifecycle.resolve(row, now)) for row in rows]
+        return page_of(lambda _count: ((chosen["page"] - 2) * size, size))[1]
 
     return short_lists.page_answer(state, chosen["page"], body, previous_rows) or answer(body)
 

@@ -33,6 +33,9 @@ class Settings:
     # Error answers repeat the request's Authorization header, as a careless API or proxy might:
     # a client must keep it out of everything it prints.
     echo_token: bool = False
+    # The order lists are served in (storage.ORDERINGS), and whether ``page=last`` is understood.
+    ordering: str = "id"
+    last_page: bool = True
     # Requests per second per token (None: no limit) and the bucket size (None: one second's worth).
     rate_limit: float | None = None
     rate_burst: int | None = None
@@ -104,6 +107,8 @@ class SimState:
         self.provision_delay = settings.provision_delay
         self.transition_delay = settings.transition_delay
         self.echo_token = settings.echo_token
+        self.ordering = settings.ordering
+        self.last_page = settings.last_page
         self.faults = FaultBook()
         # A way the server list ends short (short_lists.py), armed through the control plane.
         self.short_list = None
@@ -117,13 +122,15 @@ class SimState:
         self.provision_delay = self.settings.provision_delay
         self.transition_delay = self.settings.transition_delay
         self.echo_token = self.settings.echo_token
+        self.ordering = self.settings.ordering
+        self.last_page = self.settings.last_page
         self.faults.clear()
         self.short_list = None
         self.log.reset()
         self.rate_limiter.configure(self.settings.rate_limit, self.settings.rate_burst)
 
     def modes(self) -> dict:
-        return {"echo_token": self.echo_token}
+        return {"echo_token": self.echo_token, "ordering": self.ordering, "last_page": self.last_page}
 
     def timings(self) -> dict:
         return {"provision_delay": self.provision_delay, "transition_delay": self.transition_delay}

@@ -11,6 +11,9 @@ from . import lifecycle
 
 FIRST_SERVER_ID = 10001
 
+# The orders a server list can be served in (``PUT /_sim/modes {"ordering": ...}``); ties go by id.
+ORDERINGS = {"id": "id", "-id": "id DESC", "name": "name, id", "-name": "name DESC, id"}
+
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS accounts (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -184,9 +187,19 @@ class Storage:
             return self._get(server_id, account_id)
 
     def list_servers(
-        self, account_id: int, now: float, *, status: str | None, location: str | None, pick_page
+        self,
+        account_id: int,
+        now: float,
+        *,
+        status: str | None,
+        location: str | None,
+        pick_page,
+        ordering: str = "id",
     ) -> tuple[int, list[dict]]:
-        """Count the matches, let ``pick_page(count)`` choose (offset, limit) or raise, then fetch that page."""
+        """Count the matches, let ``pick_page(count)`` choose (offset, limit) or raise, then fetch that page.
+
+        The rows are in ``ordering`` (a key of ORDERINGS).
+        """
         where = ["account_id = :account"]
         params: dict = {"account": account_id, "now": now}
         if status is not None:
@@ -196,11 +209,13 @@ class Storage:
             where.append("location = :location")
             params["location"] = location
         clause = " AND ".join(where)
+        order = ORDERINGS[ordering]
         with self._lock:
             count = self._scalar(f"SELECT COUNT(*) FROM servers WHERE {clause}", params)
             params["offset"], params["limit"] = pick_page(count)
             rows = self._conn.execute(
-                f"SELECT {SERVER_COLUMNS} FROM servers WHERE {clause} ORDER BY id LIMIT :limit OFFSET :offset", params
+                f"SELECT {SERVER_COLUMNS} FROM servers WHERE {clause} ORDER BY {order} LIMIT :limit OFFSET :offset",
+                params,
             ).fetchall()
         return count, rows
 

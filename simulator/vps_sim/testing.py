@@ -178,7 +178,9 @@ class Simulator:
         return self.admin("GET", "/_sim/timings")
 
     def set_modes(self, **kw) -> dict:
-        """``set_modes(echo_token=True)``: error answers repeat the caller's Authorization header."""
+        """``set_modes(echo_token=True)``: error answers repeat the caller's Authorization header;
+        ``ordering="name"`` (or ``"-name"``, ``"-id"``, ``"id"``): the order lists are served in;
+        ``last_page=False``: ``page=last`` is 404 ``Invalid page.``, as on an API without the word."""
         return self.admin("PUT", "/_sim/modes", kw)
 
     def modes(self) -> dict:
