@@ -117,6 +117,15 @@ def test_fault_listing_counts_and_clearing(clean, api):
         {"kind": "latency", "seconds": -1},
         {"kind": "status", "status": 500, "path": "("},
         {"kind": "status", "status": 500, "rate": 0.5, "count": 1},
+        {"kind": "insert", "server": ["lp-1"]},
+        {"kind": "insert", "server": {"name": "bad name"}},
+        {"kind": "insert", "server": {"plan_id": 99}},
+        {"kind": "insert", "server": {"location": "mars"}},
+        {"kind": "insert", "server": {"status": "melted"}},
+        {"kind": "insert", "server": {"colour": "red"}},
+        {"kind": "insert", "when": "during"},
+        {"kind": "status", "status": 502, "server": {"name": "x"}},
+        {"kind": "latency", "when": "after"},
     ],
 )
 def test_invalid_fault_rules_are_rejected(clean, rule):
@@ -212,3 +221,102 @@ def test_echo_mode_is_off_by_default_and_from_the_command_line():
         answer = requests.get(echoing.api_url + "/servers/1/", headers=headers, timeout=10)
         assert answer.status_code == 404 and echoing.token in answer.json()["detail"]
         assert echoing.modes()["echo_token"] is True
+
+
+# -- a person acting in the account (insert rules) ----------------------------------------------------
+
+CREATE_PATH = "^/api/v1/servers/$"
+
+
+def test_a_person_creates_a_server_just_before_the_clients_create(clean, api):
+    rule = clean.add_insert("POST", CREATE_PATH, name="lp-1", plan_id=2, location="eu-central")
+    assert rule["kind"] == "insert" and rule["when"] == "before" and rule["count"] == 1
+    assert rule["server"] == {
+        "name": "lp-1",
+        "plan_id": 2,
+        "os_id": 5,
+        "location": "eu-central",
+        "hostname": "lp-1",
+        "backups_enabled": False,
+        "status": "provisioning",
+    }
+    clean.set_timings(provision_delay=3600)
+    ours = api.create("web-01")
+    person, client = clean.servers()
+    assert person["id"] < ours["id"] == client["id"]
+    assert (person["name"], person["plan"]["id"], person["location"]) == ("lp-1", 2, "eu-central")
+    assert person["status"] == client["status"] == "provisioning"
+    assert person["account"] == client["account"] == "account-1"
+    assert clean.accounts()[0]["balance"] == 10_000.0 - 24 - 12
+    (listed,) = clean.faults()
+    assert listed["fired"] == 1 and listed["remaining"] == 0 and listed["created"] == [person["id"]]
+    # The log is what the client sent: one create, no fault.
+    assert [(e["method"], e["status"], e["fault"]) for e in clean.requests()] == [("POST", 201, None)]
+    assert clean.counters()["total"] == 1 and clean.counters()["mutating"] == 1
+    api.create("web-02")
+    assert len(clean.servers()) == 3  # count=1: the person acted once
+
+
+def test_a_persons_server_lands_although_the_clients_create_is_answered_502(clean, api):
+    # The gateway's rule comes first: it decides the request's fate, and the person acts all the same.
+    clean.add_fault(kind="status", status=502, method="POST", path=CREATE_PATH, count=1)
+    clean.add_insert("POST", CREATE_PATH, name="lp-1")
+    response = api.post("/servers/", json=CREATE)
+    assert response.status_code == 502
+    assert [s["name"] for s in clean.servers()] == ["lp-1"], "the client's create must not be applied"
+    assert [rule["fired"] for rule in clean.faults()] == [1, 1]
+    assert [(e["status"], e["fault"]) for e in clean.requests()] == [(502, "status")]
+    assert clean.counters()["mutating"] == 0
+
+
+def test_a_person_creates_the_same_name_just_after_the_clients_create_landed(clean, api):
+    clean.add_insert("POST", CREATE_PATH, when="after", name="web-01", location="us-west")
+    ours = api.create("web-01")
+    client, person = clean.servers()
+    assert client["id"] == ours["id"] < person["id"]
+    assert person["name"] == client["name"] == "web-01"
+    assert clean.faults()[0]["created"] == [person["id"]]
+    listed = api.get("/servers/").json()
+    assert [s["id"] for s in listed["results"]] == [ours["id"], person["id"]]
+
+
+def test_a_person_acting_after_a_committed_create_whose_answer_is_lost(clean, api):
+    clean.add_insert("POST", CREATE_PATH, when="after", name="web-01")
+    clean.add_fault(kind="error_after_commit", status=502, method="POST", path=CREATE_PATH, count=1)
+    assert api.post("/servers/", json=CREATE).status_code == 502
+    (person_id,) = clean.faults()[0]["created"]
+    servers = clean.servers()
+    assert [s["name"] for s in servers] == ["web-01", "web-01"]
+    assert person_id == max(s["id"] for s in servers), "the person's server must come after the committed create"
+
+
+def test_a_person_acts_in_the_account_of_the_request_and_never_for_a_stranger(clean, api, other_api):
+    clean.add_insert("GET", CREATE_PATH, status="active", name="seen")
+    assert requests.get(clean.api_url + "/servers/", timeout=10).status_code == 401
+    assert clean.servers() == [] and clean.faults()[0]["fired"] == 0
+    listed = other_api.get("/servers/").json()
+    assert [s["name"] for s in listed["results"]] == ["seen"], "the list the client reads already holds it"
+    (person,) = clean.servers()
+    assert person["account"] == "account-2" and person["status"] == "active" and person["ip_address"]
+    assert api.get("/servers/").json()["count"] == 0
+
+
+def test_an_insert_rule_defaults_from_the_catalogue_over_http(clean, api):
+    response = requests.post(
+        clean.url + "/_sim/faults",
+        json={"kind": "insert", "method": "POST", "path": CREATE_PATH, "count": 1},
+        headers={"X-Sim-Admin-Token": clean.admin_token},
+        timeout=10,
+    )
+    assert response.status_code == 201, response.text
+    api.create("web-01")
+    person = clean.servers()[0]
+    assert (person["name"], person["plan"]["id"], person["os"]["id"], person["location"]) == ("manual", 1, 5, "us-west")
+
+
+def test_a_person_whose_create_the_balance_cannot_pay_creates_nothing(clean, api):
+    clean.set_balance(clean.token, 12)
+    clean.add_insert("POST", CREATE_PATH, plan_id=2)
+    api.create("web-01")
+    assert [s["name"] for s in clean.servers()] == ["web-01"]
+    assert clean.faults()[0]["fired"] == 1 and clean.faults()[0]["created"] == []

@@ -114,22 +114,13 @@ async def seed(request: Request, state: SimState) -> Response:
         return answer(errors, 400)
     account = state.storage.ensure_account(token, state.settings.balance, overwrite_balance=False)
     now = state.clock()
-    target, until = None, None
-    if status == "provisioning":
-        target, until = "active", now + state.provision_delay
-    elif status in ("starting", "stopping", "rebooting"):
-        target = "stopped" if status == "stopping" else "active"
-        until = now + state.transition_delay
-    suspended_from = "active" if status == "suspended" else None
+    arrival = lifecycle.arrival(status, now, state.provision_delay, state.transition_delay)
     locations = [location] if location else list(catalog.LOCATIONS)
     rows = [
         (
             f"{prefix}-{n}",
             f"{prefix}-{n}",
-            status,
-            target,
-            until,
-            suspended_from,
+            *arrival.values(),  # status, target_status, transition_until, suspended_from
             plan_id,
             os_id,
             locations[(n - 1) % len(locations)],

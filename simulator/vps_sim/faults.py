@@ -1,4 +1,5 @@
-"""Fault rules for the public API: error statuses, latency, dropped or failed answers after commit, hangs."""
+"""Fault rules for the public API: error statuses, latency, dropped or failed answers after commit, hangs, and
+servers that a person creates in the account just before or after a request (``insert``)."""
 
 from __future__ import annotations
 
@@ -7,15 +8,19 @@ import re
 import threading
 from dataclasses import dataclass, field
 
+from . import catalog, validation
 from .numbers import number
 
-KINDS = ("status", "latency", "drop_after_commit", "error_after_commit", "timeout")
+KINDS = ("status", "latency", "drop_after_commit", "error_after_commit", "timeout", "insert")
 STATUSES = (429, 500, 502, 503, 504)
 # What a gateway may answer after the API behind it committed the request (the client cannot tell).
 AFTER_COMMIT_STATUSES = (500, 502, 503, 504)
-# Kinds that decide a request's fate (the others only delay it).
+# Kinds that decide a request's fate (the others only delay it or act beside it).
 ERROR_KINDS = ("status", "drop_after_commit", "error_after_commit", "timeout")
-RULE_KEYS = {"kind", "status", "retry_after", "rate", "count", "method", "path", "seconds", "seed"}
+RULE_KEYS = {"kind", "status", "retry_after", "rate", "count", "method", "path", "seconds", "seed", "server", "when"}
+# What the person's server gets unless the insert rule says otherwise (``status`` as a create leaves it).
+PERSON_SERVER = {"name": "manual", "plan_id": 1, "os_id": 5, "location": "us-west", "status": "provisioning"}
+WHEN = ("before", "after")
 
 
 class RuleError(Exception):
@@ -36,7 +41,11 @@ class Rule:
     retry_after: int | None = None
     seconds: float | None = None
     seed: int | None = None
+    server: dict | None = None
+    when: str | None = None
     fired: int = 0
+    # Ids of the servers an insert rule created (a person's create the balance cannot pay is not there).
+    created: list[int] | None = None
     _pattern: re.Pattern | None = field(default=None, repr=False)
     _rng: random.Random = field(default_factory=random.Random, repr=False)
 
@@ -100,6 +109,13 @@ def parse_rule(data, rule_id: int) -> Rule:
     elif kind in ("latency", "timeout"):
         default = 0.5 if kind == "latency" else 30.0
         rule.seconds = number(data, "seconds", errors, default=default, maximum=3600)
+    if kind == "insert":
+        rule.server, rule.created = _person_server(data.get("server", {}), errors), []
+        rule.when = data.get("when", "before")
+        if rule.when not in WHEN:
+            errors["when"] = [f"Must be one of: {', '.join(WHEN)}."]
+    elif {"server", "when"} & set(data):
+        errors["non_field_errors"] = ["server and when belong to insert rules."]
     if data.get("seed") is not None:
         rule.seed = number(data, "seed", errors, integer=True)
     rule._rng = random.Random(rule.seed if rule.seed is not None else rule_id)
@@ -108,11 +124,32 @@ def parse_rule(data, rule_id: int) -> Rule:
     return rule
 
 
+def _person_server(server, errors: dict) -> dict | None:
+    """The fields of an insert rule's server, checked as a create request's (unknown keys refused)."""
+    if not isinstance(server, dict):
+        errors["server"] = ["Expected a JSON object with the server's fields."]
+        return None
+    fields = {**PERSON_SERVER, **server}
+    unknown = sorted(set(fields) - set(validation.CREATE_FIELDS) - {"status"})
+    checked, problems = validation.validate_create(fields)
+    if unknown:
+        problems["non_field_errors"] = [f"Unknown keys: {', '.join(unknown)}."]
+    if fields["status"] not in catalog.STATUSES:
+        problems["status"] = [f"Must be one of: {', '.join(catalog.STATUSES)}."]
+    if problems:
+        errors["server"] = problems
+        return None
+    return {**checked, "status": fields["status"]}
+
+
 @dataclass
 class Decision:
     latency: float = 0.0
     rule: Rule | None = None
     fired: list[str] = field(default_factory=list)
+    # Insert rules that fired, by when their server lands.
+    insert_before: list[Rule] = field(default_factory=list)
+    insert_after: list[Rule] = field(default_factory=list)
 
 
 class FaultBook:
@@ -136,14 +173,19 @@ class FaultBook:
         with self._lock:
             return [rule.public() for rule in self._rules]
 
-    def decide(self, method: str, path: str) -> Decision:
-        """Latency rules add up; the first firing status/drop/timeout rule decides the request's fate."""
+    def decide(self, method: str, path: str, authenticated: bool = True) -> Decision:
+        """Latency rules add up; the first firing status/drop/timeout rule decides the request's fate.
+
+        Insert rules fire besides, for requests of an account only (the person acts in that account).
+        """
         decision = Decision()
         with self._lock:
             for rule in self._rules:
                 if not rule.applies_to(method, path):
                     continue
-                if rule.kind != "latency" and decision.rule is not None:
+                if rule.kind in ERROR_KINDS and decision.rule is not None:
+                    continue
+                if rule.kind == "insert" and not authenticated:
                     continue
                 if not rule.roll():
                     continue
@@ -151,6 +193,8 @@ class FaultBook:
                 if rule.kind == "latency":
                     decision.latency += rule.seconds or 0.0
                     decision.fired.append("latency")
+                elif rule.kind == "insert":
+                    (decision.insert_before if rule.when == "before" else decision.insert_after).append(rule)
                 else:
                     decision.rule = rule
                     decision.fired.append(rule.kind)

@@ -18,6 +18,20 @@ ACTION_TRANSITIONS = {
 ACTION_MESSAGES = {"start": "Server is starting", "stop": "Server is stopping", "reboot": "Server is rebooting"}
 
 
+def arrival(status: str, now: float, provision_delay: float, transition_delay: float) -> dict:
+    """The stored state of a server that comes into being in ``status`` at ``now``, its pending transition included.
+
+    ``provisioning`` is what the API's create gives; the others are for servers the control plane puts in place.
+    """
+    target, until = None, None
+    if status == "provisioning":
+        target, until = "active", now + provision_delay
+    elif status in ("starting", "stopping", "rebooting"):
+        target, until = ("stopped" if status == "stopping" else "active"), now + transition_delay
+    suspended_from = "active" if status == "suspended" else None
+    return {"status": status, "target_status": target, "transition_until": until, "suspended_from": suspended_from}
+
+
 def ipv4_for(server_id: int) -> str:
     return f"203.0.113.{(server_id - 1) % 254 + 1}"
 

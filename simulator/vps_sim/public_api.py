@@ -129,17 +129,27 @@ async def create_server(request: Request, state: SimState, account: dict) -> Res
     fields, errors = validation.validate_create(await json_body(request))
     if errors:
         return answer(errors, 400)
-    plan = catalog.PLANS[fields["plan_id"]]
-    now = state.clock()
     try:
-        row = state.storage.create_server(account["id"], fields, plan["price"], now, now + state.provision_delay)
+        row = add_server(state, account, fields)
     except InsufficientBalance as exc:
+        plan = catalog.PLANS[fields["plan_id"]]
         return detail(
             f"Insufficient balance: {plan['name']} costs {plan['price']:.2f} per month, "
             f"the account balance is {exc.balance:.2f}.",
             402,
         )
     return answer(serializers.created(row), 201)
+
+
+def add_server(state: SimState, account: dict, fields: dict, status: str = "provisioning") -> dict:
+    """Create the account's server as a create request does, debiting one month of its plan.
+
+    Raises InsufficientBalance. ``status`` other than provisioning is for servers the control plane puts in place.
+    """
+    now = state.clock()
+    arrival = lifecycle.arrival(status, now, state.provision_delay, state.transition_delay)
+    price = catalog.PLANS[fields["plan_id"]]["price"]
+    return state.storage.create_server(account["id"], fields, price, now, arrival)
 
 
 def current_server(state: SimState, account: dict, server_id: int):

@@ -147,7 +147,8 @@ class Storage:
                 )
 
     # -- servers --------------------------------------------------------------------------------
-    def create_server(self, account_id: int, fields: dict, price: float, now: float, ready_at: float) -> dict:
+    def create_server(self, account_id: int, fields: dict, price: float, now: float, arrival: dict) -> dict:
+        """Debit ``price`` and insert the server in the stored state ``arrival`` (lifecycle.arrival)."""
         with self._transaction():
             balance = self._scalar("SELECT balance FROM accounts WHERE id = ?", (account_id,))
             if balance + 1e-9 < price:
@@ -155,13 +156,16 @@ class Storage:
             self._conn.execute("UPDATE accounts SET balance = balance - ? WHERE id = ?", (price, account_id))
             cursor = self._conn.execute(
                 "INSERT INTO servers (account_id, name, hostname, status, target_status, transition_until, "
-                "plan_id, os_id, location, ssh_key_id, backups_enabled, created_at, updated_at) "
-                "VALUES (?, ?, ?, 'provisioning', 'active', ?, ?, ?, ?, ?, ?, ?, ?)",
+                "suspended_from, plan_id, os_id, location, ssh_key_id, backups_enabled, created_at, updated_at) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     account_id,
                     fields["name"],
                     fields["hostname"],
-                    ready_at,
+                    arrival["status"],
+                    arrival["target_status"],
+                    arrival["transition_until"],
+                    arrival["suspended_from"],
                     fields["plan_id"],
                     fields["os_id"],
                     fields["location"],

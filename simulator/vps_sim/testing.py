@@ -202,6 +202,15 @@ class Simulator:
     def add_fault(self, **rule) -> dict:
         return self.admin("POST", "/_sim/faults", rule)
 
+    def add_insert(self, method=None, path=None, *, when: str = "before", count: int = 1, **server) -> dict:
+        """A person creates a server in the account of the next ``count`` requests matching ``method``/``path``,
+        just ``before`` the request reaches the API or just ``after`` it did; ``server``: name, plan_id, os_id,
+        location, hostname, status ... (the rest default). The rule's ``created`` lists the new ids.
+
+        ``add_insert("POST", "^/api/v1/servers/$", name="lp-1", plan_id=2, location="eu-central")``
+        """
+        return self.add_fault(kind="insert", method=method, path=path, when=when, count=count, server=server)
+
     def faults(self) -> list:
         return self.admin("GET", "/_sim/faults")
 

@@ -1,4 +1,5 @@
-"""ASGI middleware in front of the public API: fault rules, echo mode, the request log and counters."""
+"""ASGI middleware in front of the public API: fault rules, a person's servers, echo mode, the request log and
+counters."""
 
 from __future__ import annotations
 
@@ -9,9 +10,10 @@ import logging
 
 from starlette.requests import Request
 
-from .public_api import authenticate
+from .public_api import add_server, authenticate
 from .rate_limit import throttled_detail
 from .state import SimState
+from .storage import InsufficientBalance
 
 logger = logging.getLogger("vps_sim")
 
@@ -110,6 +112,17 @@ async def hold(receive, seconds: float) -> None:
         await asyncio.wait_for(client_gone(), timeout=seconds)
 
 
+def person_creates(state: SimState, account: dict, rules: list) -> None:
+    """Create each insert rule's server in ``account`` as another client of it would (then ``rules`` is empty).
+
+    Not a request of the client's: nothing of it goes into the request log or the counters.
+    """
+    for rule in rules:
+        with contextlib.suppress(InsufficientBalance):
+            rule.created.append(add_server(state, account, rule.server, rule.server["status"])["id"])
+    rules.clear()
+
+
 class TrafficMiddleware:
     def __init__(self, app, state: SimState):
         self.app = app
@@ -124,7 +137,7 @@ class TrafficMiddleware:
             return
         state = self.state
         request = Request(scope)
-        kind, _account = authenticate(state, request)
+        kind, account = authenticate(state, request)
         method, path = scope["method"], scope["path"]
         entry = {
             "time": state.clock(),
@@ -137,7 +150,8 @@ class TrafficMiddleware:
             "auth": kind,
             "fault": None,
         }
-        decision = state.faults.decide(method, path)
+        decision = state.faults.decide(method, path, authenticated=account is not None)
+        person_creates(state, account, decision.insert_before)
         if decision.fired:
             entry["fault"] = decision.rule.kind if decision.rule else "latency"
         if decision.latency:
@@ -155,10 +169,12 @@ class TrafficMiddleware:
             entry["status"] = status
 
         if rule is not None and rule.kind == "status":
+            person_creates(state, account, decision.insert_after)
             await answer_fault()
             state.log.record(entry, reached_handler=False, faulted=True)
             return
         if rule is not None and rule.kind == "timeout":
+            person_creates(state, account, decision.insert_after)
             state.log.record(entry, reached_handler=False, faulted=True)
             await hold(receive, rule.seconds or 0.0)
             await drop_connection(scope)
@@ -181,6 +197,8 @@ class TrafficMiddleware:
         async def observe(message):
             nonlocal start_message
             if message["type"] == "http.response.start":
+                # The API has done its part: a person acting "after" does so before the client has any answer.
+                person_creates(state, account, decision.insert_after)
                 entry["status"] = message["status"]
                 start_message = dict(message)
                 return
