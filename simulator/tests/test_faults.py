@@ -107,6 +107,13 @@ def test_fault_listing_counts_and_clearing(clean, api):
     assert clean.faults() == []
 
 
+def test_a_429_fault_can_ask_for_an_hour(clean, api):
+    clean.add_fault(kind="status", status=429, retry_after=3600, count=1)
+    response = api.get("/servers/")
+    assert response.status_code == 429 and response.headers["Retry-After"] == "3600"
+    assert response.json() == {"detail": "Request was throttled. Expected available in 3600 seconds."}
+
+
 @pytest.mark.parametrize(
     "rule",
     [

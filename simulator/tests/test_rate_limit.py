@@ -40,7 +40,7 @@ def limiter(rate, burst=None):
 def test_off_by_default_admits_everything():
     bucket, _clock = limiter(None)
     assert [bucket.take("a") for _attempt in range(1000)] == [0] * 1000
-    assert bucket.public() == {"rate_limit": None, "rate_burst": None}
+    assert bucket.public() == {"rate_limit": None, "rate_burst": None, "retry_after": None}
 
 
 def test_a_full_bucket_admits_the_burst_at_once_then_refuses():
@@ -109,11 +109,27 @@ def test_configure_refills_every_bucket_and_zero_turns_the_limit_off():
     bucket.configure(1, 2)
     assert [bucket.take("a") for _attempt in range(3)] == [0, 0, 1]
     bucket.configure(0)
-    assert bucket.public() == {"rate_limit": None, "rate_burst": None} and bucket.take("a") == 0
+    assert bucket.public() == {"rate_limit": None, "rate_burst": None, "retry_after": None} and bucket.take("a") == 0
     with pytest.raises(ValueError, match="burst"):
         bucket.configure(1, 0)
     with pytest.raises(ValueError, match="rate"):
         bucket.configure(-1)
+
+
+def test_a_fixed_retry_after_replaces_the_wait_but_not_the_bucket():
+    bucket, clock = limiter(5, 5)
+    bucket.configure(5, 5, retry_after=3600)
+    assert bucket.public() == {"rate_limit": 5.0, "rate_burst": 5, "retry_after": 3600}
+    assert [bucket.take("a") for _attempt in range(6)] == [0] * 5 + [3600]
+    clock.now += 0.2  # the bucket still refills at the rate
+    assert [bucket.take("a") for _attempt in range(2)] == [0, 3600]
+    bucket.configure(5, 5)
+    assert bucket.public()["retry_after"] is None
+    assert [bucket.take("a") for _attempt in range(6)] == [0] * 5 + [1]
+    bucket.configure(None, retry_after=60)
+    assert bucket.public() == {"rate_limit": None, "rate_burst": None, "retry_after": None}
+    with pytest.raises(ValueError, match="retry_after"):
+        bucket.configure(1, 1, retry_after=0)
 
 
 @settings(max_examples=200, deadline=None)
@@ -217,16 +233,31 @@ def test_a_fault_rule_429_is_counted_as_a_fault_not_as_the_limit(fresh):
 
 
 def test_the_control_plane_sets_and_reads_the_limit_and_reset_restores_the_command_line(fresh):
-    assert fresh.rate_limit_settings() == {"rate_limit": 0.05, "rate_burst": 3}
-    assert fresh.set_rate_limit(1, 1) == {"rate_limit": 1.0, "rate_burst": 1}
+    assert fresh.rate_limit_settings() == {"rate_limit": 0.05, "rate_burst": 3, "retry_after": None}
+    assert fresh.set_rate_limit(1, 1) == {"rate_limit": 1.0, "rate_burst": 1, "retry_after": None}
     api = Api(fresh, fresh.token)
     assert [api.get("/servers/").status_code for _attempt in range(2)] == [200, 429]
-    assert fresh.set_rate_limit(None) == {"rate_limit": None, "rate_burst": None}
+    assert fresh.set_rate_limit(None) == {"rate_limit": None, "rate_burst": None, "retry_after": None}
     assert {api.get("/servers/").status_code for _attempt in range(20)} == {200}
-    assert fresh.set_rate_limit(4) == {"rate_limit": 4.0, "rate_burst": 4}
+    assert fresh.set_rate_limit(4) == {"rate_limit": 4.0, "rate_burst": 4, "retry_after": None}
     reset = fresh.reset()
     assert reset["rate_limit"] == 0.05 and reset["rate_burst"] == 3
-    assert fresh.rate_limit_settings() == {"rate_limit": 0.05, "rate_burst": 3}
+    assert fresh.rate_limit_settings() == {"rate_limit": 0.05, "rate_burst": 3, "retry_after": None}
+
+
+def test_an_hourly_quota_answers_429_with_retry_after_3600(fresh):
+    # A slow rate, so that no token comes back during the test: the computed wait would be about 20 s.
+    settings = fresh.set_rate_limit(0.05, 5, retry_after=3600)
+    assert settings == {"rate_limit": 0.05, "rate_burst": 5, "retry_after": 3600}
+    api = Api(fresh, fresh.token)
+    assert [api.get("/servers/").status_code for _attempt in range(5)] == [200] * 5
+    refused = api.get("/servers/")
+    assert refused.status_code == 429
+    assert refused.headers["Retry-After"] == "3600"
+    assert refused.json() == {"detail": THROTTLED.format(3600, "s")}
+    assert fresh.counters()["throttled"] == 1
+    assert fresh.reset()["retry_after"] is None
+    assert fresh.rate_limit_settings()["retry_after"] is None
 
 
 @pytest.mark.parametrize(
@@ -238,17 +269,20 @@ def test_the_control_plane_sets_and_reads_the_limit_and_reset_restores_the_comma
         {"rate_limit": 5, "rate_burst": 1.5},
         {"rate_burst": 5},
         {"rate_limit": 5, "window": 60},
+        {"rate_limit": 5, "retry_after": 0},
+        {"rate_limit": 5, "retry_after": 1.5},
+        {"rate_limit": 5, "retry_after": "1h"},
     ],
 )
 def test_the_control_plane_refuses_bad_settings_and_keeps_the_old_ones(fresh, body):
     with pytest.raises(SimulatorError, match="400"):
         fresh.admin("PUT", "/_sim/rate-limit", body)
-    assert fresh.rate_limit_settings() == {"rate_limit": 0.05, "rate_burst": 3}
+    assert fresh.rate_limit_settings() == {"rate_limit": 0.05, "rate_burst": 3, "retry_after": None}
 
 
 def test_without_the_option_nothing_is_throttled(clean, api):
     assert {api.get("/servers/").status_code for _attempt in range(60)} == {200}
-    assert clean.rate_limit_settings() == {"rate_limit": None, "rate_burst": None}
+    assert clean.rate_limit_settings() == {"rate_limit": None, "rate_burst": None, "retry_after": None}
     assert clean.counters()["throttled"] == 0
 
 

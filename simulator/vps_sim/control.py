@@ -231,25 +231,30 @@ async def timings(request: Request, state: SimState) -> Response:
 
 
 RATE_MAX = 100_000.0
+RETRY_AFTER_MAX = 86_400
 
 
 @admin
 async def rate_limit(request: Request, state: SimState) -> Response:
-    """The whole setting at once: ``{"rate_limit": R, "rate_burst": B}``; R null or 0 is no limit, B defaults."""
+    """The whole setting at once: ``{"rate_limit": R, "rate_burst": B, "retry_after": S}``.
+
+    R null or 0 is no limit; B defaults to one second's worth; S (whole seconds) replaces the computed Retry-After.
+    """
     limiter = state.rate_limiter
     if request.method == "PUT":
         data = await _object(request)
         errors: dict = {}
         rate = number(data, "rate_limit", errors, maximum=RATE_MAX)
         burst = number(data, "rate_burst", errors, integer=True, minimum=1, maximum=int(RATE_MAX))
+        retry_after = number(data, "retry_after", errors, integer=True, minimum=1, maximum=RETRY_AFTER_MAX)
         if "rate_limit" not in data:
             errors["rate_limit"] = ["This field is required (null or 0 turns the limit off)."]
-        unknown = sorted(set(data) - {"rate_limit", "rate_burst"})
+        unknown = sorted(set(data) - {"rate_limit", "rate_burst", "retry_after"})
         if unknown:
             errors["non_field_errors"] = [f"Unknown keys: {', '.join(unknown)}."]
         if errors:
             return answer(errors, 400)
-        limiter.configure(rate, burst)
+        limiter.configure(rate, burst, retry_after)
     return answer(limiter.public())
 
 

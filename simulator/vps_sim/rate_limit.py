@@ -2,7 +2,8 @@
 
 A bucket holds up to ``burst`` tokens and gains ``rate`` tokens per second; each authenticated request
 takes one. A request that finds the bucket empty is refused with 429 and DRF's throttle answer: the
-wait until the next token, rounded up to whole seconds, in the message and in ``Retry-After``.
+wait until the next token, rounded up to whole seconds, in the message and in ``Retry-After``. A fixed
+``retry_after`` replaces that wait, as a quota that resets hourly tells its callers to come back in an hour.
 
 Written here rather than taken from a library: the libraries at hand (limits/slowapi, pyrate-limiter,
 token-bucket, aiolimiter) either use windows instead of a bucket, wait instead of refusing, or do not
@@ -43,21 +44,28 @@ class RateLimiter:
         self._buckets: dict = {}
         self.rate: float | None = None
         self.burst: int | None = None
+        self.retry_after: int | None = None
         self.configure(rate, burst)
 
-    def configure(self, rate: float | None, burst: int | None = None) -> None:
-        """Set the limit (``rate`` None or 0 turns it off); every bucket starts full again."""
+    def configure(self, rate: float | None, burst: int | None = None, retry_after: int | None = None) -> None:
+        """Set the limit (``rate`` None or 0 turns it off); every bucket starts full again.
+
+        ``retry_after`` (whole seconds) is the wait a refusal asks for, instead of the time to the next token.
+        """
         if rate is not None and rate < 0:
             raise ValueError("rate must be >= 0")
         if burst is not None and burst < 1:
             raise ValueError("burst must be >= 1")
+        if retry_after is not None and retry_after < 1:
+            raise ValueError("retry_after must be >= 1")
         with self._lock:
             self.rate = float(rate) if rate else None
             self.burst = None if self.rate is None else (burst or default_burst(self.rate))
+            self.retry_after = None if self.rate is None else retry_after
             self._buckets.clear()
 
     def public(self) -> dict:
-        return {"rate_limit": self.rate, "rate_burst": self.burst}
+        return {"rate_limit": self.rate, "rate_burst": self.burst, "retry_after": self.retry_after}
 
     def take(self, key) -> int:
         """Take one token for ``key``: 0 when the request may proceed, else the whole seconds to wait."""
@@ -74,4 +82,4 @@ class RateLimiter:
                 bucket.tokens -= 1.0
                 return 0
             # A refused request takes nothing: the caller may come back as soon as one token is there.
-            return math.ceil((1.0 - bucket.tokens) / self.rate)
+            return self.retry_after or math.ceil((1.0 - bucket.tokens) / self.rate)

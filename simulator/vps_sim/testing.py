@@ -186,9 +186,14 @@ class Simulator:
     def modes(self) -> dict:
         return self.admin("GET", "/_sim/modes")
 
-    def set_rate_limit(self, rate: float | None, burst: int | None = None) -> dict:
-        """Requests per second per token (None or 0: no limit) and burst (None: one second's worth)."""
-        return self.admin("PUT", "/_sim/rate-limit", {"rate_limit": rate, "rate_burst": burst})
+    def set_rate_limit(self, rate: float | None, burst: int | None = None, retry_after: int | None = None) -> dict:
+        """Requests per second per token (None or 0: no limit) and burst (None: one second's worth).
+
+        ``retry_after``: the Retry-After of every refusal, in seconds (None: the wait for the next token).
+        """
+        return self.admin(
+            "PUT", "/_sim/rate-limit", {"rate_limit": rate, "rate_burst": burst, "retry_after": retry_after}
+        )
 
     def rate_limit_settings(self) -> dict:
         return self.admin("GET", "/_sim/rate-limit")
