@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Build the collection's HTML documentation site the way collection docsites are built:
 # antsibull-docs sphinx-init for vpsorg.cloud, antsibull-docs collection for the plugin, role
-# and index pages, then Sphinx with the Ansible theme. The guides (every docs/*.md present), the
-# event source (antsibull-docs has no page type for it) and the changelog are added by
+# and index pages, then Sphinx with the Ansible theme. The guides (every docs/*.md, in the
+# sections and order scripts/docs_pages.py names: the user guides first, getting started at their
+# head, and the pages about how the collection is measured in a section of their own), the event
+# source (antsibull-docs has no page type for it) and the changelog are added by
 # scripts/docs_pages.py. Nothing is fetched: intersphinx is switched off.
 #
 # Usage: scripts/docs_build.sh <docs venv bin> <output dir>

@@ -5,8 +5,10 @@ uncaught exception, no failed or off-machine request. Every plugin page the repo
 plugin for (modules, inventory plugins, roles with an argument spec, event sources) must exist
 and show what a reader comes for: its options table, its examples (highlighted, and valid YAML)
 and, for modules, its return values. Every internal link and image of every page must resolve,
-down to the #anchor. A search for vps_fleet must list the vps_fleet page. Screenshots of the
-module index and of one module page are written for a reviewer.
+down to the #anchor. A search for vps_fleet must list the vps_fleet page. The root page must
+open on the user guides in the order a reader needs them (getting started first), with the pages
+about how the collection is measured and tested in a section of their own after the reference.
+Screenshots of the root page, the module index and one module page are written for a reviewer.
 
 Exit status 1 with one line per problem when anything fails; the counts are printed either way.
 """
@@ -27,6 +29,7 @@ from playwright.sync_api import ConsoleMessage, Page, Response, sync_playwright
 
 SEARCH_TERM = "vps_fleet"
 SCREENSHOTS = {
+    "index.png": "index.html",
     "module-index.png": "collections/index_module.html",
     "vps_server_module.png": "collections/vpsorg/cloud/vps_server_module.html",
 }
@@ -37,6 +40,20 @@ SECTIONS = {
     "inventory": ("parameters", "examples"),
     "event_source": ("parameters", "examples"),
 }
+
+# The root page's sections as a reader meets them (scripts/docs_pages.py writes them): first the
+# user guides, getting started first and then the tasks from the most common on; the pages about
+# how the collection is measured and tested come in their own section, after the reference.
+GUIDES_CAPTION = "Guides"
+READER_GUIDES = ("getting-started", "fleet", "inventory", "pipelines", "controller", "events")
+MEASURED_CAPTION = "How it is measured"
+MEASURED_GUIDES = ("benchmarks", "fault-tolerance", "request-costs", "mutation")
+REFERENCE_CAPTION = "Collection"
+
+SECTIONS_JS = """() => [...document.querySelectorAll('div.toctree-wrapper')].map(w => ({
+  caption: (w.querySelector('.caption-text') || {}).innerText || '',
+  pages: [...w.querySelectorAll('li.toctree-l1 > a')].map(a => a.getAttribute('href').replace(/\\.html(#.*)?$/, '')),
+}))"""
 
 PAGE_FACTS_JS = """() => ({
   ids: [...document.querySelectorAll('[id]')].map(e => e.id)
@@ -203,6 +220,29 @@ def check_links(facts: dict[str, dict], base: str, site: Path, report: Report) -
                 report.fail(name, f"broken link: {url[len(base) :]} (no element with id '{fragment}')")
 
 
+def check_guide_order(sections: list[dict], site: Path, report: Report) -> None:
+    """The root page's sections (caption, top-level pages) against the order a reader needs."""
+    captions = [section["caption"].strip().rstrip(":") for section in sections]
+    pages = {caption: section["pages"] for caption, section in zip(captions, sections, strict=True)}
+    if not captions or captions[0] != GUIDES_CAPTION:
+        report.fail("index.html", f"opens on {captions[:1]!r}, not on the user guides ({GUIDES_CAPTION!r})")
+    for caption, names in ((GUIDES_CAPTION, READER_GUIDES), (MEASURED_CAPTION, MEASURED_GUIDES)):
+        expected = [f"guides/{name}" for name in names]
+        if pages.get(caption) != expected:
+            report.fail("index.html", f"section {caption!r} lists {pages.get(caption)}, expected {expected}")
+    measured_first = (
+        MEASURED_CAPTION in captions
+        and REFERENCE_CAPTION in captions
+        and captions.index(MEASURED_CAPTION) < captions.index(REFERENCE_CAPTION)
+    )
+    if measured_first:
+        report.fail("index.html", f"section {MEASURED_CAPTION!r} comes before the reference {REFERENCE_CAPTION!r}")
+    placed = set(READER_GUIDES) | set(MEASURED_GUIDES)
+    for path in sorted((site / "guides").glob("*.html")):
+        if path.stem not in placed:
+            report.fail("index.html", f"guides/{path.name} is in neither {GUIDES_CAPTION!r} nor {MEASURED_CAPTION!r}")
+
+
 def check_search(page: Page, base: str, report: Report) -> None:
     page.goto(f"{base}search.html?q={SEARCH_TERM}")
     try:
@@ -241,6 +281,8 @@ def run(site: Path, repo: Path, chromium: str, shots: Path) -> Report:
                 facts[name] = page.evaluate(PAGE_FACTS_JS)
                 if name in plugins:
                     check_plugin_page(page, name, plugins[name], report)
+                if name == "index.html":
+                    check_guide_order(page.evaluate(SECTIONS_JS), site, report)
                 for shot, shot_page in SCREENSHOTS.items():
                     if name == shot_page:
                         page.screenshot(path=str(shots / shot), full_page=True)

@@ -1,7 +1,10 @@
 """Add to an antsibull-docs Sphinx source tree what antsibull-docs does not write itself.
 
-- the guides: every docs/*.md present (with the images and example files they link), rendered
-  by myst-parser, so a guide added later appears without a change here;
+- the guides: every docs/*.md (with the images and example files they link), rendered by
+  myst-parser, in two sections of the root page: the user guides in GUIDES, in the order a
+  reader needs them (getting started first), and the pages about how the collection is measured
+  and tested in MEASURED; a docs/*.md named in neither stops the build, so a new page is placed
+  on purpose;
 - a page for each ansible-rulebook event source (extensions/eda/plugins/event_source), from its
   DOCUMENTATION and EXAMPLES, laid out like antsibull-docs' plugin pages (options table,
   examples); antsibull-docs has no page type for event sources;
@@ -23,6 +26,12 @@ from antsibull_docs_parser.parser import Context, parse
 from antsibull_docs_parser.rst import to_rst_plain
 
 EVENT_SOURCES = "extensions/eda/plugins/event_source"
+
+# The guides (docs/<name>.md), in the order a new user reads them: install and a first run, then
+# the tasks from the most common on. Listed on the root page first, under "Guides".
+GUIDES = ("getting-started", "fleet", "inventory", "pipelines", "controller", "events")
+# How the collection is measured and tested: in a section of their own, after the reference.
+MEASURED = ("benchmarks", "fault-tolerance", "request-costs", "mutation")
 
 # Labels of the Ansible documentation that antsibull-docs' pages refer to (the inventory cache
 # options, the common return values, the configuration settings). The real site resolves them
@@ -209,39 +218,42 @@ def copy_guides(repo: Path, rst: Path) -> None:
         shutil.copytree(repo / "docs" / "examples", guides / "examples")
 
 
-def root_index(event_sources: list[str], version: str) -> str:
-    sources = "\n".join(f"   {page}" for page in event_sources)
+def guide_sections(repo: Path) -> tuple[list[str], list[str]]:
+    """The guide pages (guides/<name>) of the two sections, in order; exits naming a docs/*.md in neither."""
+    present = {path.stem for path in (repo / "docs").glob("*.md")}
+    unplaced = sorted(present - set(GUIDES) - set(MEASURED))
+    if unplaced:
+        raise SystemExit(
+            "scripts/docs_pages.py: docs/" + ", docs/".join(f"{name}.md" for name in unplaced) + " is in no section "
+            "of the site: add it to GUIDES (user guides, in reading order) or MEASURED"
+        )
+    return [f"guides/{name}" for name in GUIDES if name in present], [
+        f"guides/{name}" for name in MEASURED if name in present
+    ]
+
+
+def toctree(caption: str, pages: list[str], maxdepth: int = 1) -> str:
+    entries = "\n".join(f"   {page}" for page in pages)
+    return f""".. toctree::
+   :maxdepth: {maxdepth}
+   :caption: {caption}
+
+{entries}
+"""
+
+
+def root_index(event_sources: list[str], version: str, guides: list[str], measured: list[str]) -> str:
     return f""".. _docsite_root_index:
 
 {heading(f"vpsorg.cloud {version}", "=")}
 The Ansible collection for VPS.org servers: modules, a dynamic inventory, a fleet role and an
 Event-Driven Ansible event source.
 
-.. toctree::
-   :maxdepth: 1
-   :caption: Guides:
-   :glob:
-
-   guides/*
-
-.. toctree::
-   :maxdepth: 2
-   :caption: Collection:
-
-   collections/vpsorg/cloud/index
-
-.. toctree::
-   :maxdepth: 1
-   :caption: Event sources (ansible-rulebook):
-
-{sources}
-
-.. toctree::
-   :maxdepth: 1
-   :caption: Changelog:
-
-   changelog
-
+{toctree("Guides:", guides)}
+{toctree("Collection:", ["collections/vpsorg/cloud/index"], maxdepth=2)}
+{toctree("Event sources (ansible-rulebook):", event_sources)}
+{toctree("How it is measured:", measured)}
+{toctree("Changelog:", ["changelog"])}
 .. toctree::
    :maxdepth: 1
    :caption: Indexes:
@@ -261,10 +273,11 @@ def main() -> None:
     args = parser.parse_args()
 
     rst = args.src / "rst"
+    guides, measured = guide_sections(args.repo)
     copy_guides(args.repo, rst)
     event_sources = write_event_sources(args.repo, rst)
     shutil.copy2(args.changelog, rst / "changelog.rst")
-    (rst / "index.rst").write_text(root_index(event_sources, args.version), encoding="utf-8")
+    (rst / "index.rst").write_text(root_index(event_sources, args.version, guides, measured), encoding="utf-8")
     write_inventory(args.src / INVENTORY)
     with (args.src / "conf.py").open("a", encoding="utf-8") as conf:
         inventory = str((args.src / INVENTORY).resolve())
