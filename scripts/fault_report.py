@@ -1,7 +1,8 @@
 """Render the fault suite's rows (JSON lines) as docs/fault-tolerance.md.
 
 Every row is shown, a failing one as failing; the exit status is 1 when any row failed, after the
-page is written.
+page is written. The page says under its title the commit and the fingerprint of the code it
+measured (scripts/page_fingerprint.py).
 """
 
 from __future__ import annotations
@@ -16,9 +17,8 @@ from pathlib import Path
 import page_fingerprint
 
 PAGE = "docs/fault-tolerance.md"
-HEADER = """# Fault tolerance, measured
-
-`make faults` runs the fault scenarios of the integration suite (`tests/integration/test_faults.py`:
+TITLE = "# Fault tolerance, measured"
+HEADER = """`make faults` runs the fault scenarios of the integration suite (`tests/integration/test_faults.py`:
 real `ansible-playbook` runs at `-vvvv` against the simulator with its fault injection switched on)
 and writes this page. Every number is measured: requests and faults from the simulator's counters
 and fault rules, failed tasks from the runs' recorded results, duplicates from the simulator's
@@ -89,6 +89,10 @@ def cells(row: dict) -> list[str]:
 def render(rows: list[dict]) -> str:
     bad = [row for row in rows if failing(row)]
     lines = [
+        TITLE,
+        "",
+        page_fingerprint.line(PAGE),
+        "",
         HEADER,
         f"Measured {datetime.now(UTC):%Y-%m-%d %H:%M} UTC on a {os.cpu_count()}-core machine "
         f"(Python {platform.python_version()}): {len(rows)} scenarios, {len(bad)} failed.",
@@ -97,7 +101,6 @@ def render(rows: list[dict]) -> str:
         "| --- | --- |" + " ---: |" * (len(COLUMNS) - 2),
     ]
     lines += ["| " + " | ".join(cells(row)) + " |" for row in sorted(rows, key=lambda r: r["scenario"])]
-    lines += ["", page_fingerprint.line(PAGE)]
     return "\n".join(lines) + "\n"
 
 
