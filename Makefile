@@ -52,7 +52,7 @@ $(PYTEST) $(1) || { rc=$$?; [ $$rc -ne 5 ] || echo "error: no tests collected fr
 endef
 
 .PHONY: help venv importer-venv eda-venv controller-venv eda-measure compat-venvs compat-all compat-sanity collection-link test $(GATES) lint \
-	demo bench faults mutation python-floor clean docs docs-venv chromium
+	demo bench faults mutation python-floor clean docs docs-venv chromium release
 
 help:
 	@echo "make venv        tool venv (.venv, ansible-core 2.21 on Python 3.13/3.12) + collection symlink + ansible-test bootstrap"
@@ -60,6 +60,8 @@ help:
 	@echo "make demo        scripts/demo.sh against the simulator"
 	@echo "make bench       run all benchmarks and write docs/benchmarks.md"
 	@echo "make faults      run the fault scenarios and write docs/fault-tolerance.md"
+	@echo "make release     cut galaxy.yml's version: changelog release + tarball in .cache/release (refuses a dirty tree,"
+	@echo "                 pages measured on older code, a version not newer than the last release)"
 	@echo "make mutation    mutation testing of plugins/module_utils and plugins/modules; writes docs/mutation.md"
 	@echo "make eda-venv    ansible-rulebook venv (.venvs/eda) for the eda gate"
 	@echo "make docs        the HTML documentation site in .cache/docs/html (venv .venvs/docs)"
@@ -119,8 +121,13 @@ ruff: venv
 # The measured pages say the commit and the code fingerprint they were measured on. A code change
 # lands without measuring again (the page still names what it measured; a note says it is behind);
 # this fails only when a page lacks that line or names a commit outside this checkout's history.
+# Pages measured on the code a release ships are `make release`'s check.
 docs-current: venv
 	$(BIN)/python scripts/page_fingerprint.py check
+
+# Cut galaxy.yml's version: changelog release + tarball, refused on stale pages or a dirty tree (scripts/release.py).
+release: venv collection-link
+	$(BIN)/python scripts/release.py
 
 ansible-lint: venv
 	$(BIN)/ansible-lint --profile production

@@ -84,7 +84,7 @@ def repo(tmp_path: Path) -> Repo:
     made.path.mkdir()
     made.git("init", "-q", "-b", "main")
     (made.path / "scripts").mkdir()
-    for script in ("page_fingerprint.py",):
+    for script in ("page_fingerprint.py", "release.py"):
         shutil.copy(SCRIPTS / script, made.path / "scripts" / script)
     made.write(".gitignore", ".cache/\n__pycache__/\n")
     made.write("galaxy.yml", "namespace: vpsorg\nname: cloud\nversion: 1.1.0\n")
