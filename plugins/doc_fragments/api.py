@@ -47,8 +47,13 @@ options:
     default: 30
   api_retries:
     description:
-      - How many times a request is repeated after a connection error, a timeout, HTTP 429, 500, 502, 503 or 504,
-        with exponential backoff and jitter, honouring C(Retry-After).
+      - How many times a request is repeated after a connection error, a timeout, HTTP 500, 502, 503 or 504, with
+        exponential backoff and jitter.
+      - HTTP 429 (rate limited) does not use up retries. Its C(Retry-After) pauses every request of the task, and the
+        task then sends fewer requests at a time and paces them below the rate the API took. A C(Retry-After) longer
+        than what remains of the task's time bound (O(wait_timeout) where the module has it, otherwise 600 seconds)
+        fails the task at once, naming the wait the API asked for and when to try again
+        (C(failure.reason=out_of_time)); no run waits longer than its bound.
       - Requests that create a server or run a power action are only repeated when the failure proves nothing
         happened; otherwise the module re-reads the server state, so a server is never created twice.
       - A change whose answer is lost (POST, PATCH or DELETE) is settled by re-reading the server state whatever
@@ -69,7 +74,8 @@ options:
     default: true
   wait_timeout:
     description:
-      - Seconds to wait when O(wait=true). A timeout fails the task and names the last status seen.
+      - Seconds the whole task may take, waits for the API's rate limit included; with O(wait=true), waiting for
+        the server too. A timeout fails the task and names the last status seen.
     type: int
     default: 600
 """

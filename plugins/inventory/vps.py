@@ -24,11 +24,16 @@ description:
   - Page-number pagination is not a snapshot. When the pages show that the account changed while they were read (the
     count changed, a page is short or gone, a server is on two pages), the whole list is read again, up to three
     reads in all. If it still changes, every server seen in any read is added once and a warning says the list may
-    hold a server deleted meanwhile; no server is skipped or added twice without a warning. A list that comes back
-    short in another way (pages answering 404 or 410 while C(count) holds, links that stop early) adds the servers
-    read, with a warning naming O(api_url) and what was seen.
-  - The configuration file name must end with C(vps.yml) or C(vps.yaml). Ansible declines any other name without
-    a reason; at C(-vvv) the plugin says why.
+    hold a server deleted meanwhile (with O(allow_partial=true); see below). Pages answering 404 or 410 while C(count)
+    holds and links that stop early also make a list short.
+  - A server list that comes back short in any of these ways fails the inventory by default, naming O(api_url) and
+    what was seen. Automation controller deletes the hosts an inventory update stops listing, so a partial list is
+    never taken for the account. O(allow_partial=true) adds the servers read instead, with a warning.
+  - Every request goes through one budget (see C(docs/request-costs.md)) - a C(429) pauses every concurrent
+    request, and the inventory then sends fewer requests at a time. O(wait_timeout) bounds the whole read;
+    a C(Retry-After) longer than what remains of it fails the inventory at once, naming when to try again.
+  - The configuration file name must end with C(vps.yml) or C(vps.yaml). A file that names this plugin under
+    another name is declined with a warning that says so.
   - String options can be Jinja2 templates, so the token can come from extra vars, a lookup or vault.
 extends_documentation_fragment:
   - vpsorg.cloud.api
@@ -110,10 +115,25 @@ options:
       - With 100 ms per request, 10,000 servers at O(page_size=100) take about 0.8 s of waiting instead of 10 s.
       - V(1) reads the pages one after another; at most V(64). A C(429) with C(Retry-After) pauses every concurrent
         reader.
-      - Each reader answered C(429) stops reading for the rest of the list (never the last one), so the listing
-        slows down to what the API accepts. Shown at verbosity C(-v) or more.
+      - Each C(429) answer lowers the requests in flight by one for the rest of the run (never below one), so the
+        listing slows down to what the API accepts. Shown at verbosity C(-v) or more.
     type: int
     default: 16
+  allow_partial:
+    description:
+      - When the server list comes back short (see above), add the servers that were read, with a warning, instead
+        of failing.
+      - Leave it off for an inventory source that automation controller updates with C(overwrite), which deletes the
+        hosts that are not listed.
+    type: bool
+    default: false
+  wait_timeout:
+    description:
+      - How many seconds reading the API may take in all, pauses for the API's rate limit included.
+      - A C(Retry-After) longer than what remains fails the inventory at once, naming the wait the API asked for and
+        when to try again.
+    type: int
+    default: 600
 notes:
   - Caching stores the server list as read from the API. Use a persistent cache plugin such as
     C(ansible.builtin.jsonfile) for the cache to outlive one run. C(ansible-playbook --flush-cache) and
@@ -165,25 +185,20 @@ compose:
 #     backed_up: vps_backups_enabled
 """
 
-import concurrent.futures
 import hashlib
 import json
 import re
-import threading
 
 from ansible.errors import AnsibleError, AnsibleParserError
 from ansible.module_utils.parsing.convert_bool import BOOLEANS_FALSE, BOOLEANS_TRUE
 from ansible.plugins.inventory import BaseInventoryPlugin, Cacheable, Constructable
 from ansible.release import __version__ as ANSIBLE_CORE_VERSION
 from ansible.utils.vars import combine_vars
-from ansible_collections.vpsorg.cloud.plugins.module_utils import listing
-from ansible_collections.vpsorg.cloud.plugins.module_utils.connection import (
-    connection_problems,
-    insecure_url_warning,
-    token_problem,
-)
+from ansible_collections.vpsorg.cloud.plugins.module_utils.budget import Budget
 from ansible_collections.vpsorg.cloud.plugins.module_utils.contract import SERVER_SIDE_FILTERS
 from ansible_collections.vpsorg.cloud.plugins.module_utils.errors import VpsApiError
+from ansible_collections.vpsorg.cloud.plugins.module_utils.listing import IncompleteListingError
+from ansible_collections.vpsorg.cloud.plugins.module_utils.options import insecure_url_warning, mask, option_problems
 from ansible_collections.vpsorg.cloud.plugins.module_utils.server_state import documented
 
 # Options that hold plain values (as opposed to per-host expressions) and may be templates.
@@ -213,6 +228,18 @@ def api_client_module():
 
 # What the name of an inventory file of this plugin ends in.
 FILE_NAME_ENDINGS = ("vps.yml", "vps.yaml")
+# `plugin: vpsorg.cloud.vps` in a YAML file, quoted or not.
+PLUGIN_LINE = re.compile(r"""^plugin:\s*["']?vpsorg\.cloud\.vps["']?\s*(#.*)?$""", re.MULTILINE)
+
+
+def names_this_plugin(path):
+    """Whether a file (read only when it is small) says `plugin: vpsorg.cloud.vps`."""
+    try:
+        with open(path, "rb") as handle:
+            text = handle.read(65536).decode("utf-8", "replace")
+    except OSError:
+        return False
+    return PLUGIN_LINE.search(text) is not None
 
 
 class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
@@ -223,12 +250,16 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
             return False
         if path.endswith(FILE_NAME_ENDINGS):
             return True
-        # Ansible reports a declined source only as declined (at -vvv) or as "could not be
-        # verified" (through the auto plugin): the reason is said where Ansible shows declines.
-        self.display.vvv(
+        # Ansible reports a declined source only as declined (at -vvv) or as "could not be verified":
+        # a file that names this plugin is the user's, and is told why at default verbosity.
+        reason = (
             f"vpsorg.cloud.vps: not reading {path}: the file name of a vpsorg.cloud.vps inventory must end in "
             f"{' or '.join(FILE_NAME_ENDINGS)} (for example prod.vps.yml)"
         )
+        if names_this_plugin(path):
+            self.display.warning(reason)
+        else:
+            self.display.vvv(reason)
         return False
 
     def parse(self, inventory, loader, path, cache=True):
@@ -284,33 +315,24 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
                 raise AnsibleParserError(f"vpsorg.cloud.vps: {option} must be true or false, got {value!r}")
 
     def _check_settings(self):
+        """Every problem of the settings at once, before any request."""
         settings = self._conf
-        problems = connection_problems(
-            settings["api_url"], self.get_option("api_timeout"), self.get_option("api_retries")
-        )
-        if problems:
-            raise AnsibleParserError("vpsorg.cloud.vps: " + "; ".join(problems))
+        numbers = ("api_timeout", "api_retries", "page_size", "details_concurrency", "page_concurrency", "wait_timeout")
+        values = dict({option: self.get_option(option) for option in numbers}, api_url=settings["api_url"])
+        problems = [sentence for _option, sentence in option_problems(values, ["api_url", *numbers])]
         filters = settings["filters"] or {}
         if not isinstance(filters, dict):
-            raise AnsibleParserError("vpsorg.cloud.vps: filters must be a dictionary")
-        unknown = sorted(set(filters) - set(SERVER_SIDE_FILTERS))
-        if unknown:
-            raise AnsibleParserError(
-                "vpsorg.cloud.vps: unsupported filters {}; the API filters by {}".format(
-                    ", ".join(unknown), " and ".join(SERVER_SIDE_FILTERS)
+            problems.append("filters must be a dictionary")
+        else:
+            unknown = sorted(set(filters) - set(SERVER_SIDE_FILTERS))
+            if unknown:
+                problems.append(
+                    "unsupported filters {}; the API filters by {}".format(
+                        ", ".join(unknown), " and ".join(SERVER_SIDE_FILTERS)
+                    )
                 )
-            )
-        for option in ("page_size", "details_concurrency", "page_concurrency"):
-            if self.get_option(option) <= 0:
-                raise AnsibleParserError(f"vpsorg.cloud.vps: {option} must be a positive number")
-        for option, most in (
-            ("page_concurrency", listing.MAX_PAGE_CONCURRENCY),
-            ("details_concurrency", listing.MAX_DETAILS_CONCURRENCY),
-        ):
-            if self.get_option(option) > most:
-                raise AnsibleParserError(
-                    f"vpsorg.cloud.vps: {option} must be at most {most}, got {self.get_option(option)}"
-                )
+        if problems:
+            raise AnsibleParserError("vpsorg.cloud.vps: " + "; ".join(problems))
         if settings["inventory_hostname"] == "template" and not self.get_option("inventory_hostname_template"):
             raise AnsibleParserError("vpsorg.cloud.vps: inventory_hostname: template needs inventory_hostname_template")
         if settings["ansible_host_source"] == "ipv6_address" and not self.get_option("fetch_details"):
@@ -333,6 +355,7 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
             "api_url": self._conf["api_url"].rstrip("/"),
             "filters": {key: str(value) for key, value in sorted((self._conf["filters"] or {}).items())},
             "fetch_details": bool(self.get_option("fetch_details")),
+            "allow_partial": bool(self.get_option("allow_partial")),
         }
 
     # -- reading the API ------------------------------------------------------------------
@@ -360,19 +383,22 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
         if not api.HAS_REQUESTS:
             raise AnsibleError("vpsorg.cloud.vps: the Python library requests is required but not installed")
         token = self._conf["api_token"]
-        problem = token_problem(token)
-        if problem:
-            raise AnsibleParserError(f"vpsorg.cloud.vps: {problem}")
+        problems = option_problems({"api_token": token}, ["api_token"])
+        if problems:
+            raise AnsibleParserError(f"vpsorg.cloud.vps: {problems[0][1]}")
+        timeout = self.get_option("wait_timeout")
+        partial = self.get_option("allow_partial")
         return api.VpsClient(
             self._conf["api_url"],
             str(token),
+            budget=Budget(timeout, f"wait_timeout ({timeout} s)", start=self.get_option("page_concurrency")),
+            page_concurrency=self.get_option("page_concurrency"),
+            on_partial=(lambda message: self.display.warning(f"vpsorg.cloud.vps: {message}")) if partial else None,
             validate_certs=self.get_option("validate_certs"),
             timeout=self.get_option("api_timeout"),
             retries=self.get_option("api_retries"),
             user_agent_extra="inventory",
-            log=lambda message: self.display.v(self._masked(f"vpsorg.cloud.vps: {message}")),
-            page_concurrency=self.get_option("page_concurrency"),
-            warn=lambda message: self.display.warning(self._masked(f"vpsorg.cloud.vps: {message}")),
+            log=lambda message: self.display.v(f"vpsorg.cloud.vps: {message}"),
         )
 
     def _fetch_servers(self):
@@ -382,48 +408,41 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
         client = self._client()
         filters = {key: str(value) for key, value in (self._conf["filters"] or {}).items() if value is not None}
         try:
-            # It only reports: a list that comes back short is returned, with a warning saying so.
-            servers = client.list_servers(filters=filters, page_size=self.get_option("page_size"), partial_ok=True)
+            servers = client.list_servers(filters=filters, page_size=self.get_option("page_size"))
             self.display.v(f"vpsorg.cloud.vps: {len(servers)} servers in {client.request_count} list requests")
             if self.get_option("fetch_details"):
-                servers = self._with_details(servers)
+                servers = self._with_details(client, servers)
+        except IncompleteListingError as exc:
+            raise AnsibleError(self._masked(f"vpsorg.cloud.vps: {exc} (allow_partial: true adds them)")) from None
         except VpsApiError as exc:
             raise AnsibleError(self._masked(f"vpsorg.cloud.vps: {exc}")) from None
         return servers
 
     def _masked(self, text):
-        """``text`` with the API token replaced, for anything built from API answers.
+        """``text`` with the API token replaced (options.mask), for anything built from API answers."""
+        return mask(text, [self._conf.get("api_token")])
 
-        Modules get this from Ansible's no_log; an inventory plugin has no such net, so every
-        message it shows that carries API text goes through here.
+    def _with_details(self, client, servers):
+        """Each server's detail, in the list's order, under the run's one request budget.
+
+        A server deleted since the list was read keeps its summary.
         """
-        token = str(self._conf.get("api_token") or "")
-        return text.replace(token, "********") if token.strip() else text
 
-    def _with_details(self, servers):
-        """Each server's detail, read with bounded concurrency, in the list's order.
-
-        Every worker thread has its own client (and HTTP session), so no connection is shared
-        between threads. A server deleted since the list was read keeps its summary.
-        """
-        local = threading.local()
-
-        def detail(server):
-            if not hasattr(local, "client"):
-                local.client = self._client()
-            found = local.client.get_server_or_none(server["id"])
+        def detail(client, server):
+            found = client.get_server_or_none(server["id"])
             if found is None:
-                self.display.v(
-                    "vpsorg.cloud.vps: server {} (id {}) disappeared while reading details; keeping its summary".format(
-                        server.get("name"), server.get("id")
-                    )
-                )
+                name, server_id = server.get("name"), server.get("id")
+                client.log(f"server {name} (id {server_id}) disappeared while reading details; keeping its summary")
                 return server
             return found
 
-        workers = min(self.get_option("details_concurrency"), max(1, len(servers)))
-        with concurrent.futures.ThreadPoolExecutor(max_workers=workers) as pool:
-            return list(pool.map(detail, servers))
+        jobs = [(index, lambda client, server=server: detail(client, server)) for index, server in enumerate(servers)]
+        detailed = []
+        for _index, (server, error) in client.run_all(jobs, self.get_option("details_concurrency")).items():
+            if error is not None:
+                raise error
+            detailed.append(server)
+        return detailed
 
     # -- building the inventory -----------------------------------------------------------
 

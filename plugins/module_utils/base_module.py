@@ -10,17 +10,14 @@ from __future__ import annotations
 
 from ansible.module_utils.basic import AnsibleModule, env_fallback, missing_required_lib
 from ansible_collections.vpsorg.cloud.plugins.module_utils import contract
+from ansible_collections.vpsorg.cloud.plugins.module_utils.budget import DEFAULT_BOUND, Budget
 from ansible_collections.vpsorg.cloud.plugins.module_utils.client import (
     HAS_REQUESTS,
     REQUESTS_IMPORT_ERROR,
     VpsClient,
 )
-from ansible_collections.vpsorg.cloud.plugins.module_utils.connection import (
-    connection_problems,
-    insecure_url_warning,
-    token_problem,
-)
 from ansible_collections.vpsorg.cloud.plugins.module_utils.errors import VpsApiError
+from ansible_collections.vpsorg.cloud.plugins.module_utils.options import insecure_url_warning, option_problems
 from ansible_collections.vpsorg.cloud.plugins.module_utils.server_state import documented
 
 API_ARGUMENT_SPEC = {
@@ -50,8 +47,9 @@ WAIT_SPEC = {
     "wait_timeout": {"type": "int", "default": 600},
 }
 
-# reading: an FQDN is at most 253 characters.
-MAX_HOSTNAME_LENGTH = 253
+# Servers worked on at a time by the fleet modules: enough to overlap the round trips of a large
+# fleet, few enough to stay well inside an account's rate limit and the controller's CPU.
+DEFAULT_CONCURRENCY = 8
 
 
 class InvalidOption(Exception):
@@ -63,49 +61,6 @@ class InvalidOption(Exception):
         self.message = message
 
 
-def id_problem(option, value):
-    if value is not None and not 1 <= value <= contract.MAX_ID:
-        return f"{option} must be a positive integer no larger than {contract.MAX_ID}, got {value}"
-    return None
-
-
-def name_problem(option, value):
-    if value is not None and not contract.NAME_PATTERN.fullmatch(value):
-        return f"{option} {value!r} is not a valid server name: use 1 to 63 letters, digits and hyphens"
-    return None
-
-
-def text_problem(option, value, max_length=None):
-    """Hostnames and locations travel in JSON bodies and query strings: no control characters."""
-    if value is None:
-        return None
-    if not value.strip():
-        return f"{option} must not be empty"
-    if value != value.strip() or not contract.TEXT_FIELD_PATTERN.fullmatch(value):
-        return f"{option} {value!r} must not have surrounding whitespace or control characters"
-    if max_length and len(value) > max_length:
-        return f"{option} is {len(value)} characters long; at most {max_length} are allowed"
-    return None
-
-
-def option_problems(params, spec):
-    """Checks that need no request, for the options this module has: (option, sentence) pairs."""
-    problems = []
-    for option in spec:
-        value = params.get(option)
-        if option == "id" or option.endswith("_id"):
-            problems.append((option, id_problem(option, value)))
-        elif option == "name":
-            problems.append((option, name_problem(option, value)))
-        elif option == "hostname":
-            problems.append((option, text_problem(option, value, MAX_HOSTNAME_LENGTH)))
-        elif option == "location":
-            problems.append((option, text_problem(option, value)))
-        elif option == "wait_timeout" and value is not None and value <= 0:
-            problems.append((option, f"wait_timeout must be a positive number of seconds, got {value}"))
-    return [(option, problem) for option, problem in problems if problem]
-
-
 class VpsModule:
     """Base of every module: subclasses declare argument_spec and implement run().
 
@@ -115,6 +70,8 @@ class VpsModule:
 
     argument_spec = {}
     module_kwargs = {}
+    # Requests in flight when the task starts (budget.py: it grows while the API takes them).
+    start_concurrency = 1
 
     def __init__(self, module=None, client=None):
         self.module = module or AnsibleModule(
@@ -133,17 +90,10 @@ class VpsModule:
     def validate_connection(self):
         """Every problem with the connection options and this module's own, all at once."""
         params = self.params
-        problems = []
-        token = token_problem(params["api_token"])
-        if token:
-            problems.append(("api_token", token))
-        else:
+        problems = option_problems(params, [*API_ARGUMENT_SPEC, *self.argument_spec])
+        if not any(option == "api_token" for option, _sentence in problems):
             # no_log masks the value as given; the stripped form is what the client sends.
             self.module.no_log_values.add(params["api_token"].strip())
-        # Each sentence starts with the name of the option it is about.
-        connection = connection_problems(params["api_url"], params["api_timeout"], params["api_retries"])
-        problems += [(sentence.split(" ", 1)[0], sentence) for sentence in connection]
-        problems += option_problems(params, self.argument_spec)
         if problems:
             raise InvalidOption(problems[0][0], "; ".join(sentence for _option, sentence in problems))
 
@@ -151,6 +101,13 @@ class VpsModule:
         """Module-specific checks that need no request; raise InvalidOption."""
 
     # -- flow -----------------------------------------------------------------------------
+
+    def budget(self):
+        """The task's request budget: wait_timeout bounds the whole task, where the module has one."""
+        timeout = self.params.get("wait_timeout")
+        if timeout is None:
+            return Budget(DEFAULT_BOUND, f"the {DEFAULT_BOUND} s bound of this module", start=self.start_concurrency)
+        return Budget(timeout, f"wait_timeout ({timeout} s)", start=self.start_concurrency)
 
     @property
     def client(self):
@@ -160,6 +117,7 @@ class VpsModule:
             self._client = VpsClient(
                 self.params["api_url"],
                 self.params["api_token"],
+                budget=self.budget(),
                 validate_certs=self.params["validate_certs"],
                 timeout=self.params["api_timeout"],
                 retries=self.params["api_retries"],
@@ -204,17 +162,21 @@ class VpsModule:
     # -- shared lookup --------------------------------------------------------------------
 
     def find_server(self):
-        """The server chosen by `id` or by unique `name`, in detail form, or None."""
+        """(the server chosen by `id` or by unique `name` in detail form, or None; the listing or None).
+
+        The listing is what a create decides on: its ids are the servers that were there before.
+        """
         if self.params.get("id") is not None:
-            return self.client.get_server_or_none(self.params["id"])
+            return self.client.get_server_or_none(self.params["id"]), None
         name = self.params["name"]
-        matches = [server for server in self.client.list_servers() if server["name"] == name]
+        listed = self.client.list_servers()
+        matches = [server for server in listed if server["name"] == name]
         if len(matches) > 1:
             ids = ", ".join(str(s["id"]) for s in matches)
             raise VpsApiError(
                 f"{len(matches)} servers are named {name!r} (ids {ids}); use id to choose one", reason="ambiguous_name"
             )
-        return self.client.get_server(matches[0]["id"]) if matches else None
+        return (self.client.get_server(matches[0]["id"]) if matches else None), listed
 
     @staticmethod
     def label(server):
@@ -224,4 +186,4 @@ class VpsModule:
         """Let a transitional status pass; returns the settled server."""
         if server.get("status") not in contract.TRANSITIONAL_STATUSES:
             return server
-        return self.client.wait_until_settled(server["id"], self.params["wait_timeout"], self.label(server))
+        return self.client.wait_for_status(server["id"], contract.SETTLED_STATUSES, self.label(server))

@@ -165,6 +165,21 @@ IMMUTABLE_FIELDS = {
     "ssh_key_id": lambda server: server.get("ssh_key_id"),
 }
 CREATE_REQUIRED = ("name", "plan_id", "os_id", "location")
+
+
+# reading: a server shows what its create sent: the name, plan.id, os.id, location, and the hostname
+# when one was sent (the list and the detail alike; the SSH key and backups are not shown). A server
+# that shows anything else was not made by that request, whatever its name (someone else's).
+def shows_request(server, body):
+    """Whether `server` shows every field of the create request `body` that a server shows."""
+    shown = dict(IMMUTABLE_FIELDS, name=lambda s: s.get("name"), hostname=lambda s: s.get("hostname"))
+    return all(
+        shown[key](server) == body[key]
+        for key in ("name", "plan_id", "os_id", "location", "hostname")
+        if body.get(key) is not None
+    )
+
+
 CREATE_OPTIONAL = ("hostname", "ssh_key_id", "backups_enabled")
 
 # doc: "letters, digits and hyphens". reading: at least one character, at most 63 (a DNS label).

@@ -13,7 +13,7 @@ Private to this collection (see README "Stability"): names here may change in an
 from __future__ import annotations
 
 from ansible_collections.vpsorg.cloud.plugins.module_utils import contract
-from ansible_collections.vpsorg.cloud.plugins.module_utils.base_module import option_problems
+from ansible_collections.vpsorg.cloud.plugins.module_utils.options import option_problems
 from ansible_collections.vpsorg.cloud.plugins.module_utils.server_state import (
     managed_view,
     plan_server,

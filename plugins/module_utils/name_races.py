@@ -1,12 +1,17 @@
 # Copyright: vpsorg.cloud contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Two runs that create the same name at the same time: keep the oldest, delete only our own.
+"""Two runs that create the same name at the same time: keep the oldest copy, delete only our own.
 
 The API does not keep names unique, and a run decides to create from a listing that another run
-may have made stale a moment later. So after its creates, a run lists the account once more. For
-each name it created, the oldest server of that name (contract.creation_order) is the one every
-run keeps; a run deletes the server it created itself when an older one of the same name exists,
-and reports the older one instead. It never deletes a server it did not create.
+may have made stale a moment later. So after its creates, a run lists the account once more and
+settles each name it created by one rule:
+- every server of that name shows what this run's create sent (contract.shows_request): they are
+  copies made by runs of the same playbook. The oldest (contract.creation_order) is the one every
+  run keeps; a run deletes the one it created itself when an older copy exists, and reports that one;
+- any server of that name shows something else (another plan, OS, location or host name): it is
+  someone else's, not a copy. The task fails naming every id, and deletes nothing: not theirs, and
+  not its own either, since which one should stay is the user's call.
+A run never deletes a server it did not create.
 
 Private to this collection (see README "Stability"): names here may change in any release.
 """
@@ -16,55 +21,72 @@ from __future__ import annotations
 import time
 from collections import namedtuple
 
-from ansible_collections.vpsorg.cloud.plugins.module_utils import contract
+from ansible_collections.vpsorg.cloud.plugins.module_utils import contract, listing, servers
 from ansible_collections.vpsorg.cloud.plugins.module_utils.errors import VpsApiError
 
-# kept: the server to report (ours, or the older one); deleted: the id of ours when it lost,
-# else None; error: a VpsApiError when ours lost but could not be deleted.
+# kept: the server to report (ours, or the older copy); deleted: the id of ours when it lost,
+# else None; error: a VpsApiError when the name cannot be settled.
 Claim = namedtuple("Claim", "kept deleted error")
 
 
-def winner(listing, name, ours):
-    """The server named `name` that every concurrent run keeps: the oldest, ours included."""
-    same = [server for server in listing if server["name"] == name and server["id"] != ours["id"]]
-    return min([ours, *same], key=contract.creation_order)
+def settle_name(listed, name, ours, body):
+    """(the server every run keeps, None) or (None, the servers of that name that are not copies)."""
+    same = [server for server in listed if server["name"] == name and server["id"] != ours["id"]]
+    strangers = [server for server in same if not contract.shows_request(server, body)]
+    if strangers:
+        return None, strangers
+    return min([ours, *same], key=contract.creation_order), None
 
 
-def keep_oldest(client, created, since=None, account_pages=None):
-    """Settle every name this run created: {name: our server} -> {name: Claim}. One listing in all.
+def keep_oldest(http, created, since=None, account_pages=None):
+    """Settle every name this run created: {name: (our server, the create body)} -> {name: Claim}.
 
-    `since` (time.monotonic()) is when the listing the run decided on began, `account_pages` how
-    many pages it had; without them the whole account is listed.
+    One listing in all. `since` (time.monotonic()) is when the listing the run decided on began,
+    `account_pages` how many pages it had; without them the whole account is listed.
     """
     if not created:
         return {}
     filters = _created_since(since, account_pages)
     try:
-        listing = client.list_servers(filters)
+        listed = listing.list_servers(http, filters)
     except VpsApiError as exc:
         # The creates took effect; only the check for a concurrent one could not be made.
-        return {name: Claim(ours, None, _unchecked(name, ours, exc, filters)) for name, ours in created.items()}
+        return {
+            name: Claim(ours, None, _unchecked(name, ours, exc, filters)) for name, (ours, _body) in created.items()
+        }
     claims = {}
-    for name, ours in created.items():
-        kept = winner(listing, name, ours)
-        if kept["id"] == ours["id"]:
+    for name, (ours, body) in created.items():
+        kept, strangers = settle_name(listed, name, ours, body)
+        if strangers:
+            claims[name] = Claim(ours, None, _conflict(name, ours, strangers))
+        elif kept["id"] == ours["id"]:
             claims[name] = Claim(ours, None, None)
-            continue
-        try:
-            client.delete_server(ours["id"])
-        except VpsApiError as exc:
-            message = (
-                f"server {name!r} (id {ours['id']}) was created by this run while another run created {name!r} "
-                f"(id {kept['id']}), and deleting ours failed: {exc}; two servers now have this name"
-            )
-            error = VpsApiError(message, exc.status, exc.method, exc.path, exc.body, reason=exc.reason)
-            claims[name] = Claim(ours, None, error)
-            continue
-        client.log(
-            f"another run created {name!r} at the same time (id {kept['id']}, older): deleted ours (id {ours['id']})"
-        )
-        claims[name] = Claim(kept, ours["id"], None)
+        else:
+            claims[name] = _delete_ours(http, name, ours, kept)
     return claims
+
+
+def _delete_ours(http, name, ours, kept):
+    try:
+        servers.delete_server(http, ours["id"])
+    except VpsApiError as exc:
+        message = (
+            f"server {name!r} (id {ours['id']}) was created by this run while another run created {name!r} "
+            f"(id {kept['id']}), and deleting ours failed: {exc}; two servers now have this name"
+        )
+        return Claim(ours, None, VpsApiError(message, exc.status, exc.method, exc.path, exc.body, reason=exc.reason))
+    http.log(f"another run created {name!r} at the same time (id {kept['id']}, older): deleted ours (id {ours['id']})")
+    return Claim(kept, ours["id"], None)
+
+
+def _conflict(name, ours, strangers):
+    ids = ", ".join(str(server["id"]) for server in sorted([ours, *strangers], key=contract.creation_order))
+    message = (
+        f"after this run created {name!r} (id {ours['id']}), servers {ids} carry that name, and "
+        f"{'they do' if len(strangers) > 1 else 'one does'} not match what this run asked for (someone else's): "
+        "nothing was deleted; keep one and rename or delete the others"
+    )
+    return VpsApiError(message, reason="name_conflict")
 
 
 def _created_since(since, account_pages):

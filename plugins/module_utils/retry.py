@@ -31,24 +31,10 @@ def may_have_happened(method, status):
 
 
 # Full-jitter exponential backoff: 0.5 s, 1 s, 2 s ... capped so a run with the default
-# five retries gives up within about a minute instead of hanging a pipeline.
+# five retries gives up within about a minute instead of hanging a pipeline. A 429 is not retried
+# on this budget: it is waited out as the API asks, within the task's deadline (budget.py).
 BACKOFF_BASE = 0.5
 BACKOFF_CAP = 20.0
-# A server asking for a longer pause than this is treated as asking for this long; the
-# retry budget still bounds the total.
-RETRY_AFTER_CAP = 120.0
-
-# Waiting for a status: provisioning takes minutes, transitions seconds. Polls start fast
-# so short transitions finish quickly and slow down to one every 5 s so a 10-minute wait
-# costs about 120 requests, well inside any rate limit.
-POLL_FIRST = 0.25
-POLL_FACTOR = 1.5
-POLL_CAP = 5.0
-
-
-# Requests paced after 429 answers go at this share of the rate the API was seen to take, so
-# the next refusal is rare, not one burst away.
-PACE_MARGIN = 0.9
 
 
 def parse_retry_after(value, now=None):
@@ -75,16 +61,3 @@ def parse_retry_after(value, now=None):
 def backoff_delay(attempt, rng):
     """Full jitter: a random pause between 0 and the capped exponential step."""
     return rng.uniform(0, min(BACKOFF_CAP, BACKOFF_BASE * (2**attempt)))
-
-
-def retry_delay(attempt, retry_after, rng):
-    if retry_after is not None:
-        return min(retry_after, RETRY_AFTER_CAP)
-    return backoff_delay(attempt, rng)
-
-
-def poll_intervals():
-    interval = POLL_FIRST
-    while True:
-        yield interval
-        interval = min(POLL_CAP, interval * POLL_FACTOR)

@@ -8,19 +8,19 @@ Private to this collection (see README "Stability"): names here may change in an
 from __future__ import annotations
 
 import random
-import time
+import threading
 import traceback
 from urllib.parse import urlencode, urlsplit
 
 from ansible_collections.vpsorg.cloud.plugins.module_utils import answers, retry
-from ansible_collections.vpsorg.cloud.plugins.module_utils.connection import clean_token
+from ansible_collections.vpsorg.cloud.plugins.module_utils.budget import Budget
 from ansible_collections.vpsorg.cloud.plugins.module_utils.errors import (
     AmbiguousRequestError,
     NotTheApiError,
     VpsApiError,
     describe_http_error,
 )
-from ansible_collections.vpsorg.cloud.plugins.module_utils.pacing import PauseGate
+from ansible_collections.vpsorg.cloud.plugins.module_utils.options import clean_token, mask
 from ansible_collections.vpsorg.cloud.plugins.module_utils.version import COLLECTION_VERSION
 
 try:
@@ -49,12 +49,13 @@ def _never_sent(exc):
 
 
 class Transport:
-    """One HTTP session bound to api_url and one token.
+    """HTTP to one api_url with one token; every request goes through the task's budget.
 
     Reads (GET) are repeated on any transient failure. A request that changes something is
     repeated here only when the failure proves nothing happened (429, or no connection was
-    made); any other lost or gateway answer raises AmbiguousRequestError, and the servers
-    layer settles it by re-reading the state.
+    made); any other lost or gateway answer raises AmbiguousRequestError, and servers.py
+    settles it by re-reading the state. A 429 is waited out as the API asks, within the task's
+    deadline (budget.py), and does not use up `retries`. Each thread has its own HTTP session.
     """
 
     def __init__(
@@ -66,68 +67,52 @@ class Transport:
         retries=5,
         user_agent_extra=None,
         log=None,
-        sleep=time.sleep,
-        clock=time.monotonic,
+        budget=None,
         rng=None,
         session=None,
-        gate=None,
     ):
-        # What worker() needs to make a sibling client for another thread.
-        self._settings = {
-            "api_url": api_url,
-            "api_token": api_token,
-            "validate_certs": validate_certs,
-            "timeout": timeout,
-            "retries": retries,
-            "user_agent_extra": user_agent_extra,
-            "log": log,
-            "sleep": sleep,
-            "clock": clock,
-        }
-        self.gate = gate or PauseGate(clock, sleep)
+        self.budget = budget or Budget()
         self.api_url = api_url.strip().rstrip("/")
         parts = urlsplit(self.api_url)
         self._origin = f"{parts.scheme}://{parts.netloc}"
-        self._base_path = parts.path
+        self.base_path = parts.path
         # clean_token raises ValueError (without the value) for a token no header can carry.
         self._token = clean_token(api_token)
-        self._secrets = tuple(sorted({self._token, str(api_token)}, key=len, reverse=True))
+        self._secrets = (self._token, str(api_token))
         # Passed with every request: a session-level setting is overridden by requests when
         # REQUESTS_CA_BUNDLE or CURL_CA_BUNDLE is exported, which would ignore validate_certs: false.
         self.verify = validate_certs
         self.timeout = timeout
         self.retries = retries
         self._log = log or (lambda message: None)
-        self._sleep = sleep
-        self._clock = clock
         self._rng = rng or random.Random()
-        self.request_count = 0
-        # Answers 429 so far: the listing reads with fewer clients once the API says it is too many.
-        self.throttled = 0
-        self.session = session or requests.Session()
+        self._shared_session = session
+        self._local = threading.local()
         user_agent = f"vpsorg.cloud/{COLLECTION_VERSION} ansible-core/{ANSIBLE_VERSION}"
         if user_agent_extra:
             user_agent += " " + user_agent_extra
-        self.session.headers.update(
-            {
-                "Authorization": f"Bearer {self._token}",
-                "Content-Type": "application/json",
-                "Accept": "application/json",
-                "User-Agent": user_agent,
-            }
-        )
+        self._headers = {
+            "Authorization": f"Bearer {self._token}",
+            "Content-Type": "application/json",
+            "Accept": "application/json",
+            "User-Agent": user_agent,
+        }
 
-    def worker(self):
-        """A client for another thread: same settings and pause gate, its own HTTP session."""
-        return type(self)(gate=self.gate, rng=random.Random(self._rng.random()), **self._settings)
+    @property
+    def request_count(self):
+        return self.budget.requests
+
+    def _session(self):
+        """This thread's HTTP session (a requests.Session is not meant to be shared between threads)."""
+        session = self._shared_session or getattr(self._local, "session", None)
+        if session is None:
+            session = self._local.session = requests.Session()
+        session.headers.update(self._headers)
+        return session
 
     def scrub(self, text):
         """The text with every form of the token replaced, for anything shown to a person."""
-        text = str(text)
-        for secret in self._secrets:
-            if secret.strip():
-                text = text.replace(secret, "********")
-        return text
+        return mask(text, self._secrets)
 
     def error(self, cls, message, status=None, method=None, path=None, body=None):
         return cls(
@@ -137,29 +122,19 @@ class Transport:
     def log(self, message):
         self._log(self.scrub(message))
 
-    def pause(self, attempt, retry_after, why):
-        delay = retry.retry_delay(attempt, retry_after, self._rng)
+    def backoff(self, attempt, why):
+        """Wait before retry `attempt` (0-based) of a failed request, within the task's deadline."""
+        delay = retry.backoff_delay(attempt, self._rng)
         self.log(f"{why}; retrying in {delay:.1f} s (retry {attempt + 1} of {self.retries})")
-        if retry_after is None:
-            self._sleep(delay)
-        else:
-            self.gate.hold(delay)
-            self.gate.wait()
+        self.budget.sleep(delay, f"{why}: the retry")
 
     def url(self, path, params=None):
         # A path always starts with "/": glued to an api_url without a path, "@evil.test/" or
         # ".evil.test/" (from a hostile `next` link) would otherwise name another host.
-        url = self._origin + self._base_path + "/" + path.lstrip("/")
+        url = self._origin + self.base_path + "/" + path.lstrip("/")
         if params:
             url += ("&" if "?" in url else "?") + urlencode(params)
         return url
-
-    def _send_once(self, method, path, params=None, body=None):
-        self.gate.slot()
-        self.request_count += 1
-        return self.session.request(
-            method, self.url(path, params), json=body, timeout=self.timeout, verify=self.verify, allow_redirects=False
-        )
 
     def _connection_error(self, exc, method, path, cls=VpsApiError):
         if isinstance(exc, requests.exceptions.Timeout):
@@ -176,46 +151,75 @@ class Transport:
             cause = f"connection failed ({exc.__class__.__name__})"
         return self.error(cls, f"cannot reach the VPS.org API at {self.api_url}: {cause}", None, method, path)
 
+    def _send(self, method, path, params, body):
+        """One request in its turn of the budget: (the response or None, the exception requests raised
+        or None, what the budget said of the answer)."""
+        with self.budget.turn() as answer:
+            try:
+                response = self._session().request(
+                    method,
+                    self.url(path, params),
+                    json=body,
+                    timeout=self.timeout,
+                    verify=self.verify,
+                    allow_redirects=False,
+                )
+            except requests.exceptions.RequestException as exc:
+                return None, exc, answer
+            answer["status"] = response.status_code
+            if response.status_code == 429:
+                answer["retry_after"] = retry.parse_retry_after(response.headers.get("Retry-After"))
+        return response, None, answer
+
     def request(self, method, path, params=None, body=None):
         """Send a request and return the API's parsed JSON answer (None for an empty 2xx)."""
-        attempt = 0
+        attempt = throttled = 0
         while True:
-            try:
-                response = self._send_once(method, path, params, body)
-            except requests.exceptions.SSLError as exc:
+            response, exc, answer = self._send(method, path, params, body)
+            if isinstance(exc, requests.exceptions.SSLError):
                 raise self._connection_error(exc, method, path) from None
-            except (requests.exceptions.ConnectionError, requests.exceptions.Timeout, *GARBLED) as exc:
+            if isinstance(exc, (requests.exceptions.ConnectionError, requests.exceptions.Timeout, *GARBLED)):
                 # A read can always be repeated; anything else that was sent may have been applied.
                 lost = method != "GET" and not _never_sent(exc)
                 if not lost and attempt < self.retries:
-                    self.pause(attempt, None, f"{method} {path}: {exc.__class__.__name__}")
+                    self.backoff(attempt, f"{method} {path}: {exc.__class__.__name__}")
                     attempt += 1
                     continue
                 raise self._connection_error(
                     exc, method, path, AmbiguousRequestError if lost else VpsApiError
                 ) from None
-            except requests.exceptions.RequestException as exc:
+            if exc is not None:
                 # Anything else requests raises is still the collection's error, never a traceback.
                 cls = VpsApiError if method == "GET" else AmbiguousRequestError
                 raise self._connection_error(exc, method, path, cls) from None
             status = response.status_code
             if status == 429:
-                self.throttled += 1
-                self.gate.refused(retry.parse_retry_after(response.headers.get("Retry-After")))
-            else:
-                self.gate.took()
+                self._throttled(answer, method, path, throttled)
+                throttled += 1
+                continue
             if retry.safe_to_repeat(method, status) and attempt < self.retries:
-                retry_after = retry.parse_retry_after(response.headers.get("Retry-After"))
-                self.pause(attempt, retry_after, f"{method} {path} answered HTTP {status}")
+                self.backoff(attempt, f"{method} {path} answered HTTP {status}")
                 attempt += 1
                 continue
             return self._answer(response, method, path)
+
+    def _throttled(self, answer, method, path, throttled):
+        """A 429: wait the pause the API asks for (every request of the task waits it), or end now."""
+        retry_after = answer.get("retry_after")
+        asked = "asked" if retry_after is not None else "gave no Retry-After"
+        pause = retry_after if retry_after is not None else retry.backoff_delay(throttled, self._rng)
+        why = f"{method} {path} answered HTTP 429 (rate limited) and {asked}"
+        self.budget.check(pause, f"the pause the API asked for ({why}: {pause:.0f} s)")
+        fewer = f"; {answer['lowered_to']} requests at a time from now on" if "lowered_to" in answer else ""
+        self.log(f"{why}; waiting {pause:.1f} s{fewer}")
+        if retry_after is None:
+            self.budget.sleep(pause, f"the pause after {why}")
 
     def _answer(self, response, method, path):
         """The JSON of a successful API answer, or the error that describes the failure."""
         status = response.status_code
         answer = answers.read(response, self.scrub)
-        if status >= 500 or status == 429:
+        if status >= 500:
             # Gateways answer these in HTML too: the status is what counts, and for a request that
             # changes something, an error that may come after the work was done is ambiguous.
             cls = AmbiguousRequestError if retry.may_have_happened(method, status) else VpsApiError

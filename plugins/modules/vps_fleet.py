@@ -285,12 +285,12 @@ failure:
 import time
 from collections import defaultdict
 
-from ansible_collections.vpsorg.cloud.plugins.module_utils import contract
-from ansible_collections.vpsorg.cloud.plugins.module_utils.base_module import WAIT_SPEC, InvalidOption, VpsModule
-from ansible_collections.vpsorg.cloud.plugins.module_utils.executor import (
+from ansible_collections.vpsorg.cloud.plugins.module_utils import contract, waiting
+from ansible_collections.vpsorg.cloud.plugins.module_utils.base_module import (
     DEFAULT_CONCURRENCY,
-    Executor,
-    concurrency_problem,
+    WAIT_SPEC,
+    InvalidOption,
+    VpsModule,
 )
 from ansible_collections.vpsorg.cloud.plugins.module_utils.fleet import (
     DEFAULTS_SPEC,
@@ -301,6 +301,7 @@ from ansible_collections.vpsorg.cloud.plugins.module_utils.fleet import (
     needs_detail,
 )
 from ansible_collections.vpsorg.cloud.plugins.module_utils.name_races import keep_oldest, race_message
+from ansible_collections.vpsorg.cloud.plugins.module_utils.options import option_problems
 from ansible_collections.vpsorg.cloud.plugins.module_utils.server_state import power_target
 
 
@@ -316,25 +317,17 @@ class VpsFleet(VpsModule):
     def validate(self):
         self.entries = [Entry(wanted) for wanted in merge_entries(self.params["servers"], self.params["defaults"])]
         problems = entry_problems([entry.wanted for entry in self.entries])
-        concurrency = concurrency_problem(self.params["concurrency"])
-        if concurrency:
-            problems.append(("concurrency", concurrency))
-        interval = self.params["poll_interval"]
-        if interval is not None and not interval > 0:
-            problems.append(("poll_interval", f"poll_interval must be a positive number of seconds, got {interval}"))
+        problems += option_problems(self.params, ("concurrency", "poll_interval"))
         if problems:
             raise InvalidOption(problems[0][0], "; ".join(sentence for _option, sentence in problems))
 
     # -- arguments -> current state -> plan ------------------------------------------------
 
     def run(self):
-        self.executor = Executor(self.client, self.params["concurrency"])
         if self.entries:
             self.listed_at = time.monotonic()
-            listing = self.client.list_servers()
-            self.account_pages = self.client.listed_pages
-            self.existing_ids = [server["id"] for server in listing]
-            self.plan(listing)
+            self.listed = self.client.list_servers()
+            self.plan(self.listed)
             if not self.check_mode:
                 self.apply(self.first_step)
                 self.settle_races()
@@ -362,8 +355,9 @@ class VpsFleet(VpsModule):
             for e in self.entries
             if e.present and len(matches[e.name]) == 1 and needs_detail(matches[e.name][0], e.wanted)
         ]
-        reads = self.executor.run(
-            (e, lambda client, e=e: client.get_server(matches[e.name][0]["id"])) for e in unconfirmed
+        reads = self.client.run_all(
+            [(e, lambda client, e=e: client.get_server(matches[e.name][0]["id"])) for e in unconfirmed],
+            self.params["concurrency"],
         )
         for entry, (server, error) in reads.items():
             if error:
@@ -388,13 +382,13 @@ class VpsFleet(VpsModule):
     def apply(self, step, entries=None):
         entries = self.live(self.entries) if entries is None else entries
         jobs = [(e, lambda client, e=e: step(client, e)) for e in entries]
-        for entry, (_value, error) in self.executor.run(jobs).items():
+        for entry, (_value, error) in self.client.run_all(jobs, self.params["concurrency"]).items():
             if error:
                 entry.fail(error)
 
     def first_step(self, client, entry):
         if entry.action == "create":
-            entry.server = client.create_server(entry.plan.body, self.existing_ids)
+            entry.server = client.create_server(entry.plan.body, [server["id"] for server in self.listed])
         elif entry.action == "update":
             entry.server = dict(entry.server, **client.update_server(entry.server["id"], entry.plan.changes))
         elif entry.action == "delete":
@@ -414,10 +408,10 @@ class VpsFleet(VpsModule):
         entry.done.append(entry.power)
 
     def settle_races(self):
-        """Another run may have created the same names meanwhile: one listing keeps the oldest of each."""
+        """Another run may have created the same names meanwhile: one listing settles each (name_races)."""
         created = {e.name: e for e in self.live(self.entries) if "create" in e.done}
-        servers = {name: e.server for name, e in created.items()}
-        claims = keep_oldest(self.client, servers, self.listed_at, self.account_pages)
+        ours = {name: (e.server, e.plan.body) for name, e in created.items()}
+        claims = keep_oldest(self.client.http, ours, self.listed_at, self.listed.pages)
         for name, claim in claims.items():
             entry = created[name]
             if claim.error:
@@ -460,14 +454,14 @@ class VpsFleet(VpsModule):
         if not entries:
             return
         targets = {e.server["id"]: (self.target(e), self.label(e.server)) for e in entries}
-        reached, failed = self.client.wait_for_fleet(
+        reached, failed = waiting.wait_for_fleet(
+            self.client.http,
             targets,
-            self.params["wait_timeout"],
-            self.params["poll_interval"],
+            interval=self.params["poll_interval"],
             known={e.server["id"]: e.server.get("status") for e in entries},
-            account_pages=self.account_pages,
-            executor=self.executor,
-            newest_id=max(self.existing_ids, default=0),
+            account_pages=self.listed.pages,
+            newest_id=max((server["id"] for server in self.listed), default=0),
+            concurrency=self.params["concurrency"],
         )
         for entry in entries:
             server_id = entry.server["id"]

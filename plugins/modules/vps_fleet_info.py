@@ -123,12 +123,7 @@ failure:
   sample: {reason: http_error, status: 401, method: GET, path: /servers/, detail: Invalid token., field_errors: {}}
 """
 
-from ansible_collections.vpsorg.cloud.plugins.module_utils.base_module import InvalidOption, VpsModule
-from ansible_collections.vpsorg.cloud.plugins.module_utils.executor import (
-    DEFAULT_CONCURRENCY,
-    Executor,
-    concurrency_problem,
-)
+from ansible_collections.vpsorg.cloud.plugins.module_utils.base_module import DEFAULT_CONCURRENCY, VpsModule
 from ansible_collections.vpsorg.cloud.plugins.module_utils.fleet_export import export_fleet, file_header
 
 
@@ -137,11 +132,6 @@ class VpsFleetInfo(VpsModule):
         "backups": {"type": "bool", "default": True},
         "concurrency": {"type": "int", "default": DEFAULT_CONCURRENCY},
     }
-
-    def validate(self):
-        problem = concurrency_problem(self.params["concurrency"])
-        if problem:
-            raise InvalidOption("concurrency", problem)
 
     def run(self):
         servers = self.client.list_servers()
@@ -166,10 +156,9 @@ class VpsFleetInfo(VpsModule):
 
     def details(self, servers):
         """Each server in detail (for backups_enabled); one deleted since the listing is left out."""
-        executor = Executor(self.client, self.params["concurrency"])
         jobs = [(server["id"], lambda client, s=server: client.get_server_or_none(s["id"])) for server in servers]
         detailed = []
-        for _server_id, (server, error) in executor.run(jobs).items():
+        for _server_id, (server, error) in self.client.run_all(jobs, self.params["concurrency"]).items():
             if error:
                 raise error
             if server is not None:

@@ -195,9 +195,7 @@ class VpsServer(VpsModule):
     def run(self):
         # When the listing that may decide to create began (name_races: what a concurrent create can be).
         self.listed_at = time.monotonic()
-        server = self.find_server()
-        # Pages of that listing, kept now: a create whose answer was lost lists again, filtered.
-        self.account_pages = self.client.listed_pages
+        server, self.listed = self.find_server()
         if server is None and self.params["state"] == "present" and self.params["id"] is not None:
             message = "server id {} not found; to create a server, give its name without id"
             raise VpsApiError(message.format(self.params["id"]), reason="not_found")
@@ -218,19 +216,20 @@ class VpsServer(VpsModule):
         )
         if self.check_mode:
             return
-        server = self.client.create_server(plan.body)
-        claims = keep_oldest(self.client, {server["name"]: server}, self.listed_at, self.account_pages)
-        claim = claims[server["name"]]
+        server = self.client.create_server(plan.body, [listed["id"] for listed in self.listed])
+        name = server["name"]
+        claim = keep_oldest(self.client.http, {name: (server, plan.body)}, self.listed_at, self.listed.pages)[name]
         if claim.error:
+            self.result["server"] = server
             raise claim.error
         if claim.deleted:
-            self.module.warn(race_message(server["name"], claim))
+            self.module.warn(race_message(name, claim))
             self.result["deleted_duplicate"] = claim.deleted
             server = claim.kept
         if self.params["wait"]:
             # The kept server may be another run's, already powered off by it: any settled status.
             targets = [contract.STATUS_ACTIVE] if not claim.deleted else contract.SETTLED_STATUSES
-            server = self.client.wait_for_status(server["id"], targets, self.params["wait_timeout"], self.label(server))
+            server = self.client.wait_for_status(server["id"], targets, self.label(server))
         self.result["server"] = server
 
     def update(self, server, plan):
@@ -264,7 +263,7 @@ class VpsServer(VpsModule):
             return
         self.client.delete_server(server["id"])
         if self.params["wait"]:
-            self.client.wait_until_gone(server["id"], self.params["wait_timeout"], self.label(server))
+            self.client.wait_until_gone(server["id"], self.label(server))
 
 
 def main():

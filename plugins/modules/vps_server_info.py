@@ -47,14 +47,22 @@ options:
     description:
       - The most pages of the server list read at the same time, after the first.
       - V(1) reads them one after another; at most V(64). A C(429) with C(Retry-After) pauses every concurrent reader.
-      - Each reader answered C(429) stops reading for the rest of the list (never the last one), so the listing
-        slows down to what the API accepts. Shown at verbosity C(-v) or more.
-      - When the pages show that the account changed while they were read, the list is read again (up to three reads);
-        if it keeps changing, every server seen is returned once with a warning. A list that comes back short in
-        another way (pages answering 404 or 410 while C(count) holds, links that stop early) returns the servers read
-        with a warning that names O(api_url) and what was seen.
+      - Each C(429) answer lowers the requests in flight by one for the rest of the task (never below one), so the
+        listing slows down to what the API accepts. Shown at verbosity C(-v) or more.
     type: int
     default: 16
+  allow_partial:
+    description:
+      - What to do when the server list comes back short (pages that keep changing in three reads, pages answering
+        404 or 410 while C(count) holds, links that stop before C(count)).
+      - V(false) fails the task naming O(api_url) and what was seen (C(failure.reason=incomplete_listing)), since a
+        later task that acts on the list would otherwise act on part of the account.
+      - V(true) returns the servers that were read, with a warning that says the same.
+    type: bool
+    default: false
+notes:
+  - The task, its pauses for the API's rate limit included, ends within 600 seconds; a C(Retry-After) longer than
+    what remains fails it at once, naming when to try again (C(failure.reason=out_of_time)).
 seealso:
   - module: vpsorg.cloud.vps_server
 """
@@ -118,11 +126,8 @@ failure:
 """
 
 from ansible_collections.vpsorg.cloud.plugins.module_utils import contract, listing
-from ansible_collections.vpsorg.cloud.plugins.module_utils.base_module import (
-    SERVER_SELECTOR_SPEC,
-    InvalidOption,
-    VpsModule,
-)
+from ansible_collections.vpsorg.cloud.plugins.module_utils.base_module import SERVER_SELECTOR_SPEC, VpsModule
+from ansible_collections.vpsorg.cloud.plugins.module_utils.listing import IncompleteListingError
 
 STATUSES = sorted(contract.TRANSITIONAL_STATUSES | contract.SETTLED_STATUSES)
 
@@ -133,15 +138,10 @@ class VpsServerInfo(VpsModule):
         status={"type": "str", "choices": STATUSES},
         location={"type": "str"},
         page_concurrency={"type": "int", "default": listing.DEFAULT_PAGE_CONCURRENCY},
+        allow_partial={"type": "bool", "default": False},
     )
-
-    def validate(self):
-        concurrency = self.params["page_concurrency"]
-        if not 1 <= concurrency <= listing.MAX_PAGE_CONCURRENCY:
-            raise InvalidOption(
-                "page_concurrency",
-                f"page_concurrency must be between 1 and {listing.MAX_PAGE_CONCURRENCY}, got {concurrency}",
-            )
+    # Its only listing reads many pages at once from the start.
+    start_concurrency = listing.DEFAULT_PAGE_CONCURRENCY
 
     def run(self):
         if self.params["id"] is not None:
@@ -150,9 +150,13 @@ class VpsServerInfo(VpsModule):
         else:
             filters = {key: self.params[key] for key in contract.SERVER_SIDE_FILTERS}
             self.client.page_concurrency = self.params["page_concurrency"]
-            self.client.warn = self.module.warn
-            # It only reports: a list that comes back short is returned, with a warning saying so.
-            servers = self.client.list_servers(filters, partial_ok=True)
+            if self.params["allow_partial"]:
+                self.client.on_partial = self.module.warn
+            try:
+                servers = self.client.list_servers(filters)
+            except IncompleteListingError as exc:
+                exc.message += " (allow_partial: true returns the servers read)"
+                raise
         self.result["servers"] = [server for server in servers if self.matches(server)]
 
     def matches(self, server):

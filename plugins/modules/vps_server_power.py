@@ -103,7 +103,7 @@ class VpsServerPower(VpsModule):
     module_kwargs = {"required_one_of": [("id", "name")]}
 
     def run(self):
-        server = self.find_server()
+        server, _listed = self.find_server()
         if server is None:
             what = (
                 "id {}".format(self.params["id"])
@@ -126,9 +126,7 @@ class VpsServerPower(VpsModule):
             return
         self.client.power(server["id"], action, before=server)
         if self.params["wait"]:
-            server = self.client.wait_for_status(
-                server["id"], [settled], self.params["wait_timeout"], self.label(server)
-            )
+            server = self.client.wait_for_status(server["id"], [settled], self.label(server))
         else:
             server = self.client.get_server(server["id"])
         self.result["server"] = server

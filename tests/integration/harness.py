@@ -286,14 +286,15 @@ def wait_status(sim, server_id: int, status: str, timeout: float = 30) -> dict:
 
 
 @contextlib.contextmanager
-def rate_limit(sim, rate: float, burst: int | None = None):
+def rate_limit(sim, rate: float, burst: int | None = None, retry_after: int | None = None):
     """The API's rate limit on ``sim`` inside the with-block: ``rate`` requests/s per token, ``burst`` at once
-    (default one second's worth); refusals are 429 with Retry-After, counted in ``sim.counters()["throttled"]``.
+    (default one second's worth); refusals are 429 with Retry-After (``retry_after`` seconds when given, as an
+    hourly quota answers), counted in ``sim.counters()["throttled"]``.
 
     Set-up before the block (seeding, api_call) is not throttled; the limit before the block is restored after it.
     """
     before = sim.rate_limit_settings()
     try:
-        yield sim.set_rate_limit(rate, burst)
+        yield sim.set_rate_limit(rate, burst, retry_after=retry_after)
     finally:
-        sim.set_rate_limit(before["rate_limit"], before["rate_burst"])
+        sim.set_rate_limit(before["rate_limit"], before["rate_burst"], retry_after=before.get("retry_after"))

@@ -21,7 +21,10 @@ CASES = [
     ("ansible_host_source: public", ["ansible_host_source"]),
     ("details_concurrency: 0", ["details_concurrency"]),
     ("page_concurrency: 0", ["page_concurrency"]),
-    ("page_concurrency: 65", ["page_concurrency", "at most 64", "got 65"]),
+    ("page_concurrency: 65", ["page_concurrency", "between 1 and 64", "got 65"]),
+    ("wait_timeout: 0", ["wait_timeout"]),
+    # Every problem at once, not the first one alone.
+    ("api_timeout: 0\npage_size: 0\napi_url: ftp://x", ["api_timeout", "page_size", "api_url"]),
     ("validate_certs: maybe", ["validate_certs"]),
 ]
 
@@ -37,13 +40,19 @@ def test_bad_inventory_option(clean_sim, tmp_path, lines, words):
 
 
 @pytest.mark.parametrize("enabled", [None, "vpsorg.cloud.vps"], ids=["through-auto", "enabled-directly"])
-def test_a_file_with_the_wrong_name_is_declined_with_the_reason_at_vvv(clean_sim, tmp_path, enabled):
+def test_a_file_with_the_wrong_name_is_declined_with_the_reason_at_default_verbosity(clean_sim, tmp_path, enabled):
     reason = "the file name of a vpsorg.cloud.vps inventory must end in vps.yml or vps.yaml (for example prod.vps.yml)"
     env = {"ANSIBLE_INVENTORY_ENABLED": enabled}
-    for verbosity, shown in ((3, True), (0, False)):
-        result = run_inventory(
-            tmp_path, "plugin: vpsorg.cloud.vps\n", sim=clean_sim, env=env, name="servers.yml", verbosity=verbosity
-        )
-        flat = " ".join(result.output.split())
-        assert (f"not reading {tmp_path / 'servers.yml'}: {reason}" in flat) is shown, result.output
+    result = run_inventory(tmp_path, "plugin: vpsorg.cloud.vps\n", sim=clean_sim, env=env, name="prod.yml", verbosity=0)
+    flat = " ".join(result.output.split())
+    assert f"not reading {tmp_path / 'prod.yml'}: {reason}" in flat, result.output
     assert clean_sim.requests() == []
+
+
+def test_a_file_of_another_kind_is_declined_without_a_warning(clean_sim, tmp_path):
+    # Enabled directly, the plugin is asked about every source: a plain YAML inventory is not its business.
+    env = {"ANSIBLE_INVENTORY_ENABLED": "vpsorg.cloud.vps,yaml"}
+    result = run_inventory(
+        tmp_path, "all:\n  hosts:\n    web:\n", sim=clean_sim, env=env, name="hosts.yml", verbosity=0
+    )
+    assert "vpsorg.cloud.vps inventory must end in" not in result.output, result.output

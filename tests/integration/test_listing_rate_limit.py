@@ -14,7 +14,7 @@ from harness import play, run_playbook
 from vps_sim.testing import Simulator
 
 LIST_PATH = "/api/v1/servers/"
-SLOWER = re.compile(r"the API answered HTTP 429 \(too many requests\): reading (\d+) pages at a time from now on")
+SLOWER = re.compile(r"answered HTTP 429 \(rate limited\).*; (\d+) requests at a time from now on")
 
 
 @pytest.fixture(scope="module")
@@ -44,7 +44,7 @@ def test_server_info_reads_with_fewer_readers_after_429_and_lists_every_server_o
     assert len(listed) == len(set(listed)) == 1500
     answers = list_answers(sim)
     assert answers.count(429) >= 1 and answers.count(200) == 15
-    # Each reader answered 429 left, one at a time, never the last one; the user is told at -v.
+    # Each 429 lowers the requests in flight by one, never below one; the user is told at -v.
     readers = [int(count) for count in SLOWER.findall("\n".join(result.task("List")["result"].get("progress", [])))]
     assert readers, result.task("List")["result"].get("progress")
     assert readers == list(range(13, 13 - len(readers), -1)) and readers[-1] >= 1

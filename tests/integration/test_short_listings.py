@@ -5,7 +5,8 @@ path prefix whose `next` links leave the prefix out (every page after the first 
 that answer 404 or 410 while `count` holds, an empty page before `count`, a page that repeats the
 one before. The account holds 250 servers (three pages of 100): `seed-250` sits on page 3. One
 playbook asks vps_server and vps_fleet for `seed-250` (a create, were the list believed) and lists
-with vps_server_info, which only reports: it returns the servers read, with a warning.
+with vps_server_info, which fails the same way by default (a later task would act on part of the
+account) and, with allow_partial: true, returns the servers read with a warning.
 """
 
 from __future__ import annotations
@@ -31,7 +32,10 @@ TASKS = f"""    - name: Server
       ignore_errors: true
     - name: Report
       vpsorg.cloud.vps_server_info:
-      register: listed
+      ignore_errors: true
+    - name: Report partial
+      vpsorg.cloud.vps_server_info:
+        allow_partial: true
 """
 STEADY = "the server list's pages do not fit together although the list did not change"
 NOT_THE_APIS = "those pages are not the API's pages"
@@ -74,31 +78,36 @@ def test_no_module_creates_anything_after_a_short_list(clean_sim, tmp_path, scen
     fired = clean_sim.short_list()["fired"]
     if way["kind"] == "prefix":
         fired = sum(1 for entry in clean_sim.requests() if entry["status"] == 404)
-    fault_row.record(f"short list: {scenario}", clean_sim, [result], expected_failures=2, error_faults=fired)
+    fault_row.record(f"short list: {scenario}", clean_sim, [result], expected_failures=3, error_faults=fired)
     assert duplicates(clean_sim) == 0 and len(clean_sim.servers()) == SERVERS
     assert mutating_requests(clean_sim) == []
-    for name in ("Server", "Fleet"):
+    for name in ("Server", "Fleet", "Report"):
         task = result.task(name)
         message = task["result"]["msg"]
         assert task["status"] == "failed" and message.startswith(f"api_url {url}: "), message
-        assert all(words in message for words in said) and message.endswith(REFUSED), message
+        assert all(words in message for words in said) and REFUSED in message, message
         assert task["result"]["failure"]["reason"] == "incomplete_listing"
-    report = result.task("Report")
+    report = result.task("Report partial")
     assert report["status"] == "ok", result.output
     assert 0 < len(report["result"]["servers"]) < SERVERS
     warnings = " ".join(report["result"].get("warnings", []))
     assert f"api_url {url}: " in " ".join(warnings.split()) and "which are not all of them" in warnings
 
 
-def test_the_inventory_warns_and_lists_what_it_read_below_a_prefix_whose_links_leave_it(clean_sim, tmp_path):
+def test_the_inventory_fails_on_a_short_list_and_lists_what_it_read_only_when_allowed(clean_sim, tmp_path):
     clean_sim.seed(SERVERS)
     way = {"kind": "prefix", "prefix": "/edge"}
     clean_sim.short_list(**way)
     url = api_url(clean_sim, way)
-    result = run_inventory(
-        tmp_path, "plugin: vpsorg.cloud.vps\n", sim=clean_sim, env={"VPS_API_URL": url}, args=("--list",), verbosity=0
-    )
-    assert result.rc == 0, result.output
-    assert result.stdout.count('"vps_id"') == 100
-    flat = " ".join(result.stderr.split())
+    env = {"VPS_API_URL": url, "ANSIBLE_INVENTORY_ANY_UNPARSED_IS_FAILED": "1"}
+    refused = run_inventory(tmp_path / "default", "plugin: vpsorg.cloud.vps\n", sim=clean_sim, env=env, verbosity=0)
+    # As automation controller runs it: an unparsed source fails the update, so no host is deleted.
+    assert refused.rc != 0 and '"vps_id"' not in refused.stdout, refused.output
+    flat = " ".join(refused.stderr.split())
+    assert f"api_url {url}: {STEADY}" in flat and REFUSED in flat and "allow_partial" in flat, flat
+    config = "plugin: vpsorg.cloud.vps\nallow_partial: true\n"
+    allowed = run_inventory(tmp_path / "allowed", config, sim=clean_sim, env=env, verbosity=0)
+    assert allowed.rc == 0, allowed.output
+    assert allowed.stdout.count('"vps_id"') == 100
+    flat = " ".join(allowed.stderr.split())
     assert f"api_url {url}: {STEADY}" in flat and NOT_THE_APIS in flat

@@ -125,14 +125,14 @@ if os.path.isdir(os.path.join(_COLLECTIONS_ROOT, "ansible_collections")) and _CO
 
 try:
     from ansible.module_utils.parsing.convert_bool import boolean
-    from ansible_collections.vpsorg.cloud.plugins.module_utils import contract, polling
-    from ansible_collections.vpsorg.cloud.plugins.module_utils.client import VpsClient
-    from ansible_collections.vpsorg.cloud.plugins.module_utils.connection import (
-        connection_problems,
-        insecure_url_warning,
-        token_problem,
-    )
+    from ansible_collections.vpsorg.cloud.plugins.module_utils import contract
+    from ansible_collections.vpsorg.cloud.plugins.module_utils.client import Budget, VpsClient
     from ansible_collections.vpsorg.cloud.plugins.module_utils.errors import VpsApiError
+    from ansible_collections.vpsorg.cloud.plugins.module_utils.options import (
+        insecure_url_warning,
+        mask,
+        option_problems,
+    )
     from ansible_collections.vpsorg.cloud.plugins.plugin_utils.server_events import MalformedListing, ServerWatcher
 except ImportError as exc:  # pragma: no cover - depends on the decision environment
     raise ImportError(
@@ -163,13 +163,14 @@ DEFAULTS = {
 KNOWN_STATUSES = contract.SETTLED_STATUSES | contract.TRANSITIONAL_STATUSES
 # While the API fails, polls back off up to this pause (or the interval, if longer).
 MAX_BACKOFF = 300.0
-MASK = "********"
+# After a poll answered 429 the pause between polls doubles, up to this many times the budget's.
+MAX_THROTTLE_FACTOR = 16
 
 logger = logging.getLogger(NAME)
 
 
-def _number(problems, name, value, minimum, integer=False):
-    """`value` as a number, or None after adding a sentence to `problems`."""
+def _number(problems, name, value, integer=False):
+    """`value` as a number, or None after adding a sentence to `problems` (ranges: option_problems)."""
     kind = "an integer" if integer else "a number"
     try:
         if isinstance(value, bool) or value is None:
@@ -179,10 +180,6 @@ def _number(problems, name, value, minimum, integer=False):
             raise ValueError
     except (TypeError, ValueError, OverflowError):
         problems.append(f"{name} must be {kind}, got {value!r}")
-        return None
-    if number < minimum or (minimum == 0 and not integer and number == 0):
-        bound = "0 or more" if integer else "more than 0"
-        problems.append(f"{name} must be {bound}, got {value!r}")
         return None
     return number
 
@@ -253,31 +250,37 @@ def settings_from(args, environ=None):
     values = dict(DEFAULTS, **given)
     api_url = given.get("api_url", environ.get("VPS_API_URL") or contract.DEFAULT_API_URL)
     token = given.get("api_token", environ.get("VPS_API_TOKEN"))
-    if not isinstance(token, str) or not token.strip():
+    if not isinstance(token, str):
         # Never echo the value: it may be a token with a typo.
         problems.append("api_token is not set or not a string (set api_token or VPS_API_TOKEN)")
-    elif token_problem(token):
-        # Its shape too (non-ASCII, inner whitespace), or the client would refuse it at the first poll.
-        problems.append(token_problem(token))
-    timeout = _number(problems, "api_timeout", values["api_timeout"], 0)
-    retries = _number(problems, "api_retries", values["api_retries"], 0, integer=True)
-    # The numbers are checked above; only api_url's sentence is wanted from here.
-    problems.extend(connection_problems(api_url, timeout or 1, retries or 0))
     settings = {
         "api_url": api_url,
         "api_token": token,
-        "api_timeout": timeout,
-        "api_retries": retries,
-        "interval": _number(problems, "interval", values["interval"], 0),
+        "api_timeout": _number(problems, "api_timeout", values["api_timeout"]),
+        "api_retries": _number(problems, "api_retries", values["api_retries"], integer=True),
+        "interval": _number(problems, "interval", values["interval"]),
+        "requests_per_minute": _number(problems, "requests_per_minute", values["requests_per_minute"]),
         "validate_certs": _boolean(problems, "validate_certs", values["validate_certs"]),
         "initial_snapshot": _boolean(problems, "initial_snapshot", values["initial_snapshot"]),
         "filters": _filters(problems, values["filters"]),
     }
-    budget = values["requests_per_minute"]
-    settings["requests_per_minute"] = 0.0 if budget in (0, "0") else _number(problems, "requests_per_minute", budget, 0)
+    checked = ["api_url", "api_timeout", "api_retries", "interval", "requests_per_minute"]
+    checked += ["api_token"] if isinstance(token, str) else []
+    problems.extend(sentence for _option, sentence in option_problems(settings, checked))
     if problems:
         raise ArgumentError(f"{NAME}: " + "; ".join(problems))
     return settings
+
+
+def budget_interval(interval, poll_requests, per_minute):
+    """Seconds between the starts of two polls that each send `poll_requests`.
+
+    `interval`, stretched when needed so that the polls send at most `per_minute` requests a minute
+    on average (None or 0: no budget). A poll is not spread out: its pages are read at once.
+    """
+    if not per_minute:
+        return interval
+    return max(interval, 60.0 * poll_requests / per_minute)
 
 
 class ServerEventPoller:
@@ -299,7 +302,7 @@ class ServerEventPoller:
 
     def say(self, level, message):
         # The client already scrubs its errors; this also covers anything else that is logged.
-        self.log.log(level, "%s", message.replace(self.token, MASK) if self.token else message)
+        self.log.log(level, "%s", mask(message, [self.token]))
 
     def _list(self):
         return self.client.list_servers(filters=self.api_filters or None)
@@ -307,11 +310,11 @@ class ServerEventPoller:
     async def poll(self):
         """The events of one poll; None when the listing failed (no events, snapshot kept)."""
         before, started = self.client.request_count, asyncio.get_running_loop().time()
-        throttled = self.client.throttled
+        throttled = self.client.budget.throttled
         try:
             return await self._poll(before, started)
         finally:
-            self._budget(self.client.throttled > throttled)
+            self._budget(self.client.budget.throttled > throttled)
 
     async def _poll(self, before, started):
         try:
@@ -334,10 +337,12 @@ class ServerEventPoller:
 
     def budget_delay(self):
         """The pause between poll starts that keeps the last poll's requests within the budget."""
-        return polling.budget_interval(self.interval, self.last_requests, self.budget) * self.throttle
+        return budget_interval(self.interval, self.last_requests, self.budget) * self.throttle
 
     def _budget(self, throttled):
-        self.throttle = polling.throttle_factor(self.throttle, throttled)
+        # Doubled after a poll answered 429, halved back (to 1) after each poll that was not: a limit
+        # shared with other callers is met rarely.
+        self.throttle = min(MAX_THROTTLE_FACTOR, self.throttle * 2) if throttled else max(1, self.throttle // 2)
         delay = self.budget_delay()
         if throttled:
             self.say(
@@ -396,9 +401,12 @@ def build_poller(settings, log=logger):
     warning = insecure_url_warning(settings["api_url"])
     if warning:
         log.warning("%s: %s", NAME, warning)
+    # A source runs for days: no deadline, but no single wait longer than the budget's bound
+    # (budget.DEFAULT_BOUND); a longer Retry-After fails that poll, and polls back off.
     client = VpsClient(
         settings["api_url"],
         settings["api_token"],
+        budget=Budget(None, "the event source's bound for one wait"),
         validate_certs=settings["validate_certs"],
         timeout=settings["api_timeout"],
         retries=settings["api_retries"],
