@@ -64,8 +64,8 @@ class InvalidOption(Exception):
 class VpsModule:
     """Base of every module: subclasses declare argument_spec and implement run().
 
-    The module and the client can be given (unit tests pass a fake client); otherwise they are
-    built from the task's arguments, the client only after every check has passed.
+    The client is built from the task's arguments, only after every check has passed. Unit tests
+    give the HTTP session (the simulator in their process) and the clock its budget runs on.
     """
 
     argument_spec = {}
@@ -73,7 +73,7 @@ class VpsModule:
     # Requests in flight when the task starts (budget.py: it grows while the API takes them).
     start_concurrency = 1
 
-    def __init__(self, module=None, client=None):
+    def __init__(self, module=None, session=None, clock=None):
         self.module = module or AnsibleModule(
             argument_spec=dict(API_ARGUMENT_SPEC, **self.argument_spec),
             supports_check_mode=True,
@@ -83,7 +83,9 @@ class VpsModule:
         self.check_mode = self.module.check_mode
         self.result = {"changed": False}
         self.progress = []
-        self._client = client
+        self._client = None
+        self._session = session
+        self._time = {} if clock is None else {"clock": clock, "sleep": clock.sleep}
 
     # -- checks before any request --------------------------------------------------------
 
@@ -105,9 +107,8 @@ class VpsModule:
     def budget(self):
         """The task's request budget: wait_timeout bounds the whole task, where the module has one."""
         timeout = self.params.get("wait_timeout")
-        if timeout is None:
-            return Budget(DEFAULT_BOUND, f"the {DEFAULT_BOUND} s bound of this module", start=self.start_concurrency)
-        return Budget(timeout, f"wait_timeout ({timeout} s)", start=self.start_concurrency)
+        what = f"the {DEFAULT_BOUND} s bound of this module" if timeout is None else f"wait_timeout ({timeout} s)"
+        return Budget(timeout or DEFAULT_BOUND, what, start=self.start_concurrency, **self._time)
 
     @property
     def client(self):
@@ -118,6 +119,7 @@ class VpsModule:
                 self.params["api_url"],
                 self.params["api_token"],
                 budget=self.budget(),
+                session=self._session,
                 validate_certs=self.params["validate_certs"],
                 timeout=self.params["api_timeout"],
                 retries=self.params["api_retries"],

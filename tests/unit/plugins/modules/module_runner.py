@@ -40,8 +40,8 @@ def module_args(args):
         basic._ANSIBLE_ARGS = saved
 
 
-def run_module(module_class, args, client, monkeypatch, check_mode=False, diff=False):
-    """The module's result dict (ModuleExit.failed tells failure), after one execute()."""
+def run_module(module_class, args, sim, clock, monkeypatch, check_mode=False, diff=False):
+    """The module's result dict (ModuleExit.failed tells failure), after one execute() against `sim` on `clock`."""
 
     def exit_json(self, **result):
         raise ModuleExit(result, failed=False)
@@ -51,13 +51,13 @@ def run_module(module_class, args, client, monkeypatch, check_mode=False, diff=F
 
     monkeypatch.setattr(basic.AnsibleModule, "exit_json", exit_json)
     monkeypatch.setattr(basic.AnsibleModule, "fail_json", fail_json)
-    full = dict({"api_token": TOKEN, "api_url": "https://api.test/api/v1"}, **args)
+    full = dict({"api_token": sim.token, "api_url": sim.api_url}, **args)
     full["_ansible_check_mode"] = check_mode
     full["_ansible_diff"] = diff
     with module_args(full):
         # ansible-core itself may fail the module while it is made (argument checks, invocation logging).
         try:
-            module_class(client=client).execute()
+            module_class(session=sim.session(), clock=clock).execute()
         except ModuleExit as done:
             return done
     raise AssertionError("the module neither exited nor failed")
