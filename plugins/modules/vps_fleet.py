@@ -13,13 +13,9 @@ description:
     rules as M(vpsorg.cloud.vps_server) and M(vpsorg.cloud.vps_server_power); creates, updates, power actions and
     deletions are then sent concurrently (at most O(concurrency) at a time), and the whole fleet is waited for
     together.
-  - Each poll of the wait sends what costs the fewest requests, so waiting costs what the fleet needs, not what the
-    account holds. In an account of one page that is one listing per poll. In a larger one it is, for the servers
-    this run created, the newest page of the list (C(page=last)), which shows them in every status; for other
-    servers, a listing filtered by status for the servers still in a transitional status (C(provisioning),
-    C(stopping) and so on; each server that leaves it is then read once by id), or one read by id per server; or the
-    whole listing when the servers waited for are most of the account. The choice is made again at every poll from
-    what each listing cost the last time it was read.
+  - Waiting costs what the fleet needs, not what the account holds - each poll reads what cost the fewest requests
+    the last time, in an account of any size and whatever order the API lists servers in (C(docs/request-costs.md)
+    says what each poll sends).
   - The role C(vpsorg.cloud.servers) runs this module and adds the present servers to the in-memory inventory.
   - Every entry is checked before any request is sent, and every problem is reported at once, naming the entry and
     the field. A name that appears twice in O(servers) is an error.
@@ -32,12 +28,16 @@ description:
   - A failure of one server (an API error, a refusal, a server that does not settle in time) does not stop the
     others. The task fails at the end and names every failed server with its reason; RV(results) holds the outcome
     of every entry either way.
-  - After the creates, the account is listed once more. When another run (a concurrent job, a job slice) created a
-    server of the same name at the same time, the oldest of them is kept by every run; this task deletes the one it
-    created, warns, and reports the older one (see C(docs/fleet.md), "Many pipelines at once").
-  - A rate limit answer (HTTP 429 with C(Retry-After)) pauses every concurrent request, not only the one that got it,
-    and sends one request fewer at a time for the rest of the task (never fewer than one), so the API's limit is met
-    rarely and the retries of O(api_retries) carry the requests that meet it.
+  - The task never takes, changes, powers or deletes a server it did not create, except the servers its entries name.
+    A server found after a lost create answer is this run's only when it appeared after the run's listing and shows
+    everything the create sent (name, plan, OS, location, host name).
+  - After the creates, the account is listed once more. When another run (a concurrent job, a job slice) created an
+    identical server of the same name at the same time, the oldest of them is kept by every run; this task deletes
+    the one it created, warns, and reports the older one. When a server of that name does not match the entry
+    (someone else's), the entry fails naming every id and nothing is deleted (see C(docs/pipelines.md)).
+  - O(wait_timeout) bounds the whole task, the API's rate-limit pauses included. A rate limit answer (HTTP 429)
+    pauses every concurrent request and does not use up O(api_retries); a C(Retry-After) longer than what remains
+    fails the task at once, naming when to try again.
   - The listing shows no C(backups_enabled); an existing server whose entry sets O(servers[].backups_enabled) costs
     one detail read per run. Every other field is confirmed from the listing, so a run with nothing to do sends one
     list request per 100 servers and nothing else.
@@ -138,8 +138,9 @@ options:
         choices: [started, stopped, restarted]
   concurrency:
     description:
-      - How many requests are sent at the same time, from 1 to 32.
-      - Each HTTP 429 answer lowers it by one for the rest of the task, down to one.
+      - How many servers are worked on at the same time, from 1 to 32.
+      - The task starts with one request at a time and sends more as the API takes them, up to this; an HTTP 429
+        answer lowers it for the rest of the task, down to one.
     type: int
     default: 8
   poll_interval:
@@ -154,7 +155,7 @@ options:
         says V(stopped) is provisioned, so it can be stopped.
   wait_timeout:
     description:
-      - Seconds to wait for the whole fleet, counted for each of the (at most two) waits.
+      - Seconds the whole task may take, its waits for the fleet and for the API's rate limit included.
 notes:
   - A server that has not settled within O(wait_timeout) fails its entry with the last status seen; the others are
     reported as usual.

@@ -19,9 +19,13 @@ description:
     only the changed fields. O(plan_id), O(os_id), O(location) and O(ssh_key_id) are fixed at creation; asking for a
     different value fails and names the current and the requested value. The server is never re-created.
   - O(state=present) never changes the power state. Use M(vpsorg.cloud.vps_server_power) for that.
-  - After a create, the account is listed once more. When another run created a server of the same name at the same
-    time, the oldest of them is kept by every run; this task deletes the one it created, warns, and returns the older
-    one.
+  - The task never takes someone else's server for the one it created. After a lost create answer, a server is this
+    run's only when it appeared after the run's listing and shows everything the create sent (name, plan, OS,
+    location, host name).
+  - After a create, the account is listed once more. When another run created an identical server of the same name
+    at the same time, the oldest of them is kept by every run; this task deletes the one it created, warns, and
+    returns the older one. When a server of that name does not match the request (someone else's), the task fails
+    naming every id and deletes nothing (see C(docs/pipelines.md)).
 author:
   - vpsorg.cloud maintainers (@vpsorg)
 extends_documentation_fragment:
