@@ -197,19 +197,21 @@ def _poll(http, pending, costs, concurrency):
         costs.record(WHOLE, listed.pages)
         by_id = {server["id"]: server for server in listed}
         return {server_id: by_id.get(server_id) for server_id in pending}
-    seen, alone = {}, list(plan.details)
+    seen = {}
     if plan.newest:
         found = listing.newest_servers(http, plan.newest)
         seen.update((server["id"], server) for server in found)
         missed = [server_id for server_id in plan.newest if server_id not in seen]
-        # What looking there cost, misses included: when they outweigh it, it is not chosen again.
+        # What looking there cost, misses counted as reads: when they outweigh it, it is not chosen again.
         costs.record(NEWEST, found.pages + len(missed))
-        alone.extend(missed)
+        # The servers it did not show are read the cheapest other way, in this same poll.
+        plan = _plan({i: was for i, was in pending.items() if i not in seen}, costs, ())
+    alone = list(plan.details)
     for status in plan.statuses:
         listed = listing.list_servers(http, {"status": status})
         costs.record(status, listed.pages)
         by_id = {server["id"]: server for server in listed}
-        for server_id in (i for i, was in pending.items() if was == status):
+        for server_id in (i for i, was in pending.items() if was == status and i not in seen):
             # Missing from the list of its status: it moved on (or is gone); read it alone.
             if server_id in by_id:
                 seen[server_id] = by_id[server_id]

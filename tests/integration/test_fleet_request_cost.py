@@ -72,3 +72,25 @@ def test_five_new_servers_cost_one_whole_listing_more_in_a_large_account(clean_s
     polls_empty = len(listings(empty)) - 2  # the listing to plan and the check for concurrent creates
     assert polls_large >= 1 and polls_empty >= 1
     assert len(large) - polls_large <= len(empty) - polls_empty + pages - 1, (len(empty), len(large))
+
+
+@pytest.mark.parametrize("ordering", ["name", "-id"])
+def test_a_list_in_another_order_costs_at_most_one_request_more_than_its_cheapest_reading(
+    clean_sim, tmp_path, ordering
+):
+    # 600 servers (6 pages) whose names sort after the new ones: the newest page never shows them.
+    clean_sim.seed(600, name_prefix="m")
+    clean_sim.set_modes(ordering=ordering)
+    names = [f"k-{n}" for n in range(1, 6)]
+    out, sent = fleet_run(clean_sim, tmp_path, names)
+    assert [server["status"] for server in out["servers"]] == ["active"] * 5
+    newest = listings(sent, newest=True)
+    status_pages = [r for r in sent if r["method"] == "GET" and "status=provisioning" in (r.get("query") or "")]
+    reads = [r for r in sent if r["method"] == "GET" and r["path"] != LIST]
+    # The newest page is asked for once; then each poll lists the provisioning servers (one page), and each
+    # server is read once, when it leaves that status. Before, every poll asked the newest page and read
+    # every server it did not show (24 reads in such a run).
+    assert len(newest) == 1
+    assert len(reads) <= 5
+    cheapest = 6 + 5 + len(status_pages) + 5  # planning listing, creates, status pages (race check included), reads
+    assert len(sent) <= cheapest + 1
