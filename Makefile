@@ -328,7 +328,7 @@ compat: venv compat-venvs
 	scripts/run_compat.sh $(call compat_venvs,$(COMPAT_CORES))
 
 compat-all:
-	$(MAKE) --no-print-directory compat COMPAT_CORES="$(COMPAT_ALL_CORES)"
+	$(MAKE) --no-print-directory compat COMPAT_CORES="$(COMPAT_ALL_CORES)" COMPAT_MARKS=""
 
 # ansible-test sanity on the oldest supported ansible-core (the sanity gate runs the main line).
 compat-sanity: venv $(COMPAT_OLDEST)/.installed $(GET_PIP_OLDEST)

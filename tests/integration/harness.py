@@ -23,9 +23,13 @@ BIN = Path(sys.executable).parent
 TARGET_PYTHON = os.environ.get("VPS_TARGET_PYTHON") or sys.executable
 CALLBACKS = Path(__file__).resolve().parent / "callback_plugins"
 
-# Every run of the suite is made at -vvvv and scanned for the API tokens it could have
-# seen (conftest.py), so "the token never appears in any output" is checked by every test, not one.
-DEFAULT_VERBOSITY = int(os.environ.get("VPS_TEST_VERBOSITY", "4"))
+# Runs are made at -v, where a module's progress and warnings show, and every run is scanned for the
+# API tokens it could have seen (conftest.py). The tests about what higher verbosity shows (the
+# secrecy tests, the role's --check --diff) ask for -vvvv themselves; VPS_TEST_VERBOSITY=4 runs the
+# whole suite so.
+DEFAULT_VERBOSITY = int(os.environ.get("VPS_TEST_VERBOSITY", "1"))
+# VPS_PROCESS_LOG: a file that gets one line per ansible process a test starts (what a run costs).
+PROCESS_LOG = os.environ.get("VPS_PROCESS_LOG")
 TIMEOUT = 600
 
 # The runs of the current test, with the secrets each could have seen: conftest.py scans and clears them.
@@ -162,6 +166,9 @@ def _extra_var_args(tmp_path: Path, extra_vars: dict | None) -> list:
 
 
 def _run(command, run_env, cwd):
+    if PROCESS_LOG:
+        with open(PROCESS_LOG, "a", encoding="utf-8") as log:
+            log.write(Path(command[0]).name + "\n")
     return subprocess.run(command, check=False, capture_output=True, text=True, env=run_env, cwd=cwd, timeout=TIMEOUT)
 
 

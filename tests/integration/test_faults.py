@@ -158,7 +158,7 @@ def test_r4_api_down_fails_fast_naming_url_and_cause(tmp_path, clean_sim, fault_
     started = time.monotonic()
     result = run_playbook(tmp_path, play(tasks), sim=clean_sim)
     elapsed = time.monotonic() - started
-    # Attempts, measured: the first try plus each retry the module reported in its progress (-vvvv).
+    # Attempts, measured: the first try plus each retry the module reported in its progress.
     attempts = 1 + sum("retrying in" in line for line in result.task("Down")["result"].get("progress", []))
     fault_row.record(
         "R4 API down (connection refused): fails in time",

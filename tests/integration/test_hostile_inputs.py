@@ -3,7 +3,7 @@
 Control characters, surrounding whitespace, unicode and very long values in api_token, api_url,
 name, hostname, location and the inventory's filters: each is refused with an error naming the
 option before anything is sent, or sent exactly as given (the simulator's request log shows
-what arrived). The token never appears in any output (harness scan at -vvvv, plus the pieces
+what arrived). The token never appears in any output (the harness scan of every run, plus the pieces
 of each hostile token checked here).
 """
 

@@ -184,7 +184,7 @@ def test_check_mode_predicts_and_sends_nothing(clean_sim, tmp_path):
 
 
 def test_token_given_as_variable_never_shows(clean_sim, tmp_path):
-    # The harness scans the -vvvv output for every token; here the token only comes from a
+    # The harness scans the output for every token; here the token only comes from a
     # variable, and the per-server results are shown (vps_servers_no_log false).
     wanted = fleet(
         {"name": "tok-01"},

@@ -1,8 +1,9 @@
 """The API token stays out of every output, also when the API itself puts it into its answers.
 
-Each ansible-playbook and ansible-inventory run of the suite happens at -vvvv and its stdout,
-stderr and recorded task results are searched for every token it could know (conftest.py, after
-each test). These tests show that search finds a token that really is printed, that failing tasks
+Each ansible-playbook and ansible-inventory run of the suite has its stdout, stderr and recorded
+task results searched for every token it could know (conftest.py, after each test). These tests
+run at -vvvv, where Ansible prints the most (module arguments, results, the client's progress),
+and show that search finds a token that really is printed, that failing tasks
 show the no_log marker where the token was, and, with the simulator's echo mode (every error answer
 repeats the request's Authorization header), that module, inventory and role failures show the
 API's message with the token masked.
@@ -25,7 +26,7 @@ def test_scan_detects_a_printed_token(clean_sim, tmp_path):
       ansible.builtin.debug:
         msg: "{{ lookup('ansible.builtin.env', 'VPS_API_TOKEN') }}"
 """
-    result = run_playbook(tmp_path, play(tasks), sim=clean_sim)
+    result = run_playbook(tmp_path, play(tasks), sim=clean_sim, verbosity=4)
     assert leaked_secrets(result, secrets_of(clean_sim, {})) == [clean_sim.token]
 
 
@@ -92,7 +93,7 @@ def test_echoed_token_is_masked_in_a_role_failure(echo_sim, tmp_path, token_as):
     if token_as == "role variable":
         fleet["vps_api_token"] = echo_sim.token
     playbook = "- name: Fleet\n  hosts: localhost\n  gather_facts: false\n  roles:\n    - role: vpsorg.cloud.servers\n"
-    result = run_playbook(tmp_path, playbook, sim=echo_sim, extra_vars=fleet)
+    result = run_playbook(tmp_path, playbook, sim=echo_sim, extra_vars=fleet, verbosity=4)
     assert result.rc != 0
     assert MASKED_ECHO in result.output, result.output
     assert "echo-2" in result.output
@@ -108,7 +109,7 @@ def test_a_listed_server_holding_the_token_is_shown_masked(clean_sim, tmp_path):
     - name: List
       vpsorg.cloud.vps_server_info:
 """
-    result = run_playbook(tmp_path, play(tasks), sim=clean_sim)
+    result = run_playbook(tmp_path, play(tasks), sim=clean_sim, verbosity=4)
     assert result.rc == 0, result.output
     names = sorted(server["name"] for server in result.task("List")["result"]["servers"])
     assert names == [f"db-{VALUE_MASK}", "plain"]

@@ -28,7 +28,7 @@ def test_create_waits_until_active_and_is_idempotent(clean_sim, tmp_path):
     server = created["result"]["server"]
     assert server["status"] == "active" and server["ip_address"].startswith("203.0.113.")
     assert "resource_usage" in server and server["hostname"] == "web-01.example.com"
-    # The suite runs at -vvvv, where the module reports what it waited for.
+    # The module reports what it waited for (shown at -v).
     progress = created["result"]["progress"]
     assert progress[0].startswith("server 'web-01' (id ") and "is provisioning after" in progress[0]
     assert "is active after" in progress[-1]
