@@ -199,7 +199,7 @@ class Budget:
     def _learn_first_pace(self, retry_after):
         """The requests the API took in the Retry-After before its first 429, spread over it."""
         since = self._refused_at - retry_after
-        taken = sum(1 for answered in self._taken if answered >= since)
+        taken = sum(1 for answered in self._taken if since <= answered < self._until)
         if taken:
             self._slow_to(min(contract.first_spacing(taken, retry_after) / PACE_MARGIN, retry_after))
 
