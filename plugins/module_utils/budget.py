@@ -90,7 +90,7 @@ class Budget:
         self.throttled = 0  # answers 429
         self.spacing = 0.0
         self._until = 0.0  # no request starts before this (a 429's pause)
-        self._next = 0.0  # nor before this (the pace)
+        self._last = -math.inf  # when the latest request started (the next starts `spacing` later)
         self._taken = deque(maxlen=MAX_ANSWERS_KEPT)  # when answers other than 429 came
         self._refused_at = None  # when the latest 429 came
         self._sent_since = 0  # requests started since then
@@ -155,8 +155,8 @@ class Budget:
             if self._first_retry_after is not None and now >= self._until:
                 self._learn_first_pace(self._first_retry_after)
                 self._first_retry_after = None
-            start = max(now, self._until, self._next)
-            self._next = start + self.spacing
+            start = max(now, self._until, self._last + self.spacing)
+            self._last = start
             self.requests += 1
             self._sent_since += 1
             return start - now
