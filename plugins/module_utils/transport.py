@@ -204,15 +204,20 @@ class Transport:
             return self._answer(response, method, path)
 
     def _throttled(self, answer, method, path, throttled):
-        """A 429: wait the pause the API asks for (every request of the task waits it), or end now."""
+        """A 429: wait the pause the API asks for (every request of the task waits it), or end now.
+
+        Without a Retry-After, or with one of 0 s, this request backs off on its own, longer with
+        each 429 in a row: refused over and over at once, it would otherwise be sent again without
+        end, the deadline never reached by a wait.
+        """
         retry_after = answer.get("retry_after")
-        asked = "asked" if retry_after is not None else "gave no Retry-After"
-        pause = retry_after if retry_after is not None else retry.backoff_delay(throttled, self._rng)
+        asked = "gave no Retry-After" if retry_after is None else "asked" if retry_after else "asked for no pause"
+        pause = retry_after or retry.backoff_delay(throttled, self._rng)
         why = f"{method} {path} answered HTTP 429 (rate limited) and {asked}"
         self.budget.check(pause, f"the pause the API asked for ({why}: {pause:.0f} s)")
         fewer = f"; {answer['lowered_to']} requests at a time from now on" if "lowered_to" in answer else ""
         self.log(f"{why}; waiting {pause:.1f} s{fewer}")
-        if retry_after is None:
+        if not retry_after:
             self.budget.sleep(pause, f"the pause after {why}")
 
     def _answer(self, response, method, path):
