@@ -77,7 +77,7 @@ def _settled(http, method, path, what, took_effect, body=None, checked="the serv
         done = took_effect()
         if done is None:
             # Two reads a pause apart agree before a lost request counts as not applied.
-            http.backoff(attempt, "the change is not visible yet")
+            http.backoff(attempt, "the change is not visible yet", "reading it again")
             done = took_effect()
         if done is not None:
             http.log(f"{what} took effect although its answer was lost")

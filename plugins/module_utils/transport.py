@@ -122,11 +122,18 @@ class Transport:
     def log(self, message):
         self._log(self.scrub(message))
 
-    def backoff(self, attempt, why):
-        """Wait before retry `attempt` (0-based) of a failed request, within the task's deadline."""
+    def backoff(self, attempt, why, then=None):
+        """Wait before retry `attempt` (0-based) of a failed request, within the task's deadline.
+
+        then: what follows the wait when it is not a retry of the request (a second read of the
+        state, say), so the log never counts it among the retries ("retry 6 of 5").
+        """
         delay = retry.backoff_delay(attempt, self._rng)
-        self.log(f"{why}; retrying in {delay:.1f} s (retry {attempt + 1} of {self.retries})")
-        self.budget.sleep(delay, f"{why}: the retry")
+        if then is None:
+            self.log(f"{why}; retrying in {delay:.1f} s (retry {attempt + 1} of {self.retries})")
+        else:
+            self.log(f"{why}; {then} in {delay:.1f} s")
+        self.budget.sleep(delay, f"{why}: {then or 'the retry'}")
 
     def url(self, path, params=None):
         # A path always starts with "/": glued to an api_url without a path, "@evil.test/" or
