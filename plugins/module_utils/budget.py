@@ -175,7 +175,8 @@ class Budget:
                     lowered = max(1, min(self.limit, self._peak) - 1)
                     if lowered < self.limit:
                         answer["lowered_to"] = lowered
-                    self.most = self.limit = self._peak = lowered
+                    self.most = self.limit = lowered
+                    self._peak = self.in_flight
                 self._refused(now, retry_after)
                 if retry_after:
                     self._until = max(self._until, now + retry_after)
