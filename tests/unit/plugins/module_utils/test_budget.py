@@ -1,0 +1,325 @@
+"""budget.py: the task's deadline, the pause after a 429 that every thread keeps, the pace learned from the
+API's 429 answers, the concurrency limit, and run_all. On the simulator's rate limit and the one fake clock."""
+
+from __future__ import annotations
+
+import datetime
+import math
+import re
+import threading
+
+import pytest
+from ansible_collections.vpsorg.cloud.plugins.module_utils import budget as budget_module
+from ansible_collections.vpsorg.cloud.plugins.module_utils.budget import (
+    DEFAULT_BOUND,
+    MAX_ANSWERS_KEPT,
+    MAX_CONCURRENCY,
+    MAX_SPACING,
+    PACE_MARGIN,
+    Budget,
+    OutOfTimeError,
+    run_all,
+)
+from ansible_collections.vpsorg.cloud.plugins.module_utils.errors import VpsApiError
+from vps_sim.rate_limit import RateLimiter
+
+
+def make(clock, bound=600, **kwargs):
+    return Budget(bound, f"wait_timeout ({bound} s)", clock=clock, sleep=clock.sleep, **kwargs)
+
+
+def answer(budget, status=200, retry_after=None):
+    """One request through the budget, answered `status` (a 429 with `retry_after`): what the budget said of it."""
+    with budget.turn() as answered:
+        answered.update(status=status, **({"retry_after": retry_after} if status == 429 else {}))
+    return answered
+
+
+def in_thread(job):
+    thread = threading.Thread(target=job)
+    thread.start()
+    thread.join(10)
+
+
+# -- time ------------------------------------------------------------------------------------------
+
+
+def test_a_wait_ends_by_the_deadline_and_says_when_no_time_was_left(clock):
+    budget = make(clock, 10)
+    assert budget.nap(4) is True and budget.nap(100) is True and budget.nap(1) is False
+    assert clock.sleeps == [4, 6] and budget.elapsed() == 10 and budget.remaining() == 0
+
+
+def test_a_wait_that_fits_is_waited_and_one_that_does_not_ends_the_task_at_once(clock):
+    budget = make(clock, 10)
+    budget.sleep(0, "nothing")
+    budget.sleep(10, "all of it")
+    clock.sleep(5)  # past the deadline: never a negative time left
+    with pytest.raises(OutOfTimeError) as err:
+        budget.sleep(2, "the pause")
+    assert clock.sleeps == [10, 5]
+    assert err.value.reason == "out_of_time"
+    assert re.fullmatch(
+        r"the pause would take 2 s, more than the 0 s left of wait_timeout \(10 s\); "
+        r"the task stops now instead: try again after (\d{4}-\d\d-\d\d \d\d:\d\d:\d\d) UTC",
+        str(err.value),
+    )
+    when = datetime.datetime.strptime(str(err.value)[-23:-4], "%Y-%m-%d %H:%M:%S")
+    soon = datetime.datetime.now(datetime.timezone.utc).replace(tzinfo=None) + datetime.timedelta(seconds=2)
+    assert abs((when - soon).total_seconds()) < 3
+
+
+def test_a_task_without_a_bound_has_each_wait_bounded_and_says_so(clock):
+    budget = Budget(clock=clock, sleep=clock.sleep)
+    clock.sleep(10 * DEFAULT_BOUND)
+    assert budget.deadline is None and budget.remaining() == DEFAULT_BOUND and budget.what == f"{DEFAULT_BOUND} s"
+    assert Budget(30).what == "the task's bound (30 s)" and Budget(30, "wait_timeout (30 s)").what.startswith("wait")
+    with pytest.raises(OutOfTimeError, match=rf"more than the {DEFAULT_BOUND} s left of {DEFAULT_BOUND} s;"):
+        budget.check(DEFAULT_BOUND + 1, "a wait")
+
+
+# -- the pause after a 429 --------------------------------------------------------------------------
+
+
+def test_a_retry_after_pauses_the_requests_of_every_thread_and_the_refused_one_sleeps_nothing(clock):
+    budget, started = make(clock), []
+    refused_at = clock()
+    in_thread(lambda: answer(budget, 429, 7))
+    assert budget.throttled == 1 and clock.sleeps == []
+
+    def request():
+        with budget.turn() as answered:
+            started.append(clock() - refused_at)
+            answered["status"] = 200
+
+    in_thread(request)
+    request()
+    assert started == [7, 7] and clock.sleeps == [7]
+
+
+def test_a_retry_after_longer_than_what_remains_ends_the_task_at_once(sim, make_client, clock):
+    sim.seed(1)
+    sim.set_rate_limit(5, 5, retry_after=3600)
+    client = make_client(bound=60)
+    with pytest.raises(OutOfTimeError) as err:
+        for _request in range(6):
+            client.get_server(10001)
+    assert clock.sleeps == [] and err.value.reason == "out_of_time"
+    assert str(err.value).startswith(
+        "the pause the API asked for (GET /servers/10001/ answered HTTP 429 (rate limited) and asked: 3600 s) would "
+        "take 3600 s, more than the 60 s left of wait_timeout (60 s); the task stops now instead: try again after "
+    )
+
+
+def test_a_pace_longer_than_what_remains_ends_the_task_at_once(clock):
+    budget = make(clock, 20)
+    answer(budget, 429, 10)
+    clock.sleep(10)
+    for _request in range(3):
+        answer(budget)
+    answer(budget, 429)  # 3 taken in the 10 s between two 429s: 3.7 s apart, the third after it ends too late
+    for _request in range(2):
+        answer(budget)
+    with pytest.raises(OutOfTimeError, match="^waiting for the API's rate limit would take 4 s, more than the 3 s"):
+        answer(budget)
+
+
+# -- the pace ---------------------------------------------------------------------------------------
+
+
+def paced(sim, client, clock, rate, burst, requests=200):
+    """`requests` detail reads as fast as the client may at the simulator's rate limit: (429 answers, seconds)."""
+    sim.seed(1)
+    sim.set_rate_limit(rate, burst)
+    started = clock()
+    for _request in range(requests):
+        client.get_server(10001)
+    return sim.counters()["throttled"], clock() - started
+
+
+@pytest.mark.parametrize(("rate", "burst"), [(5, 5), (2, 2), (0.5, 1), (10, 10)])
+def test_a_limit_whose_burst_is_one_retry_after_of_requests_is_learned_from_its_first_429(
+    sim, client, clock, rate, burst
+):
+    # DRF's throttles (so many requests per window) look like this from outside.
+    refused, took = paced(sim, client, clock, rate, burst)
+    assert refused == 1 == client.budget.throttled
+    # Never slower than one request per Retry-After (whole seconds): the API's own wait for one.
+    assert client.budget.spacing == pytest.approx(min(1 / (rate * PACE_MARGIN), math.ceil(1 / rate)))
+    assert took <= 1.25 * (200 - burst) / rate
+
+
+@pytest.mark.parametrize(("rate", "burst"), [(10, 20), (3, 10), (5, 60)])
+def test_a_burst_larger_than_the_rate_is_paced_too_fast_at_first_and_corrected_by_the_second_429(
+    sim, client, clock, rate, burst
+):
+    refused, took = paced(sim, client, clock, rate, burst, requests=300)
+    assert refused == 2
+    # The second measure spans the pause and the first pace: up to a tenth slower than the API allows.
+    assert 0.95 <= client.budget.spacing * rate * PACE_MARGIN <= 1.1
+    assert took <= 1.25 * (300 - burst) / rate
+
+
+@pytest.mark.parametrize(("rate", "burst"), [(5, 5), (2, 2), (10, 20), (0.5, 1), (3, 10)])
+def test_without_retry_after_two_429s_teach_the_pace(clock, rate, burst):
+    # The simulator's own bucket, answered as a 429 without Retry-After, which the transport backs off from.
+    budget, limiter, refused, done = make(clock, None), RateLimiter(rate, burst, clock), 0, 0
+    while done < 200:
+        with budget.turn() as answered:
+            wait = limiter.take("account")
+            answered["status"] = 429 if wait else 200
+        refused, done = refused + bool(wait), done + (not wait)
+        clock.sleep(wait)
+    assert refused == 2 and budget.spacing == pytest.approx(1 / (rate * PACE_MARGIN), rel=0.05)
+
+
+def test_the_first_pace_counts_the_answers_of_the_retry_after_before_the_429_and_not_the_retried_request(clock):
+    budget = make(clock, start=2)
+    answer(budget)  # a minute before the 429: not in the Retry-After before it
+    clock.sleep(58)
+    answer(budget)  # exactly one Retry-After (2 s) before the 429: it counts
+    clock.sleep(2)
+    for _request in range(3):
+        answer(budget)
+    with budget.turn() as late:  # an answer of the burst that comes in during the pause counts too
+        answer(budget, 429, 2)
+        late["status"] = 200
+    answer(budget)  # the refused request again, at the end of the pause: taken after the 429
+    assert budget.spacing == 0
+    answer(budget)
+    assert budget.spacing == pytest.approx(2 / 5 / PACE_MARGIN)
+    assert budget.elapsed() == pytest.approx(62 + budget.spacing)
+
+
+def test_a_first_429_without_answers_before_it_teaches_nothing_and_the_pace_only_ever_slows(clock):
+    budget = make(clock, None)
+    answer(budget, 429, 1)
+    answer(budget)
+    assert budget.spacing == 0
+    for _request in range(4):
+        answer(budget)
+    clock.sleep(1)
+    answer(budget, 429)  # 5 taken in the 2 s since the first 429
+    assert budget.spacing == pytest.approx(2 / 5 / PACE_MARGIN)
+    learned = budget.spacing
+    answer(budget)
+    answer(budget, 429, 0.1)  # a shorter Retry-After never makes the pace faster
+    assert budget.spacing == learned
+    answer(budget)
+    clock.sleep(60)
+    answer(budget, 429, 1)  # one request in a quiet minute between two 429s: never slower than the Retry-After
+    assert budget.spacing == 1
+
+
+def test_the_pace_is_never_slower_than_max_spacing_and_old_answer_times_are_not_all_kept(clock):
+    budget = make(clock, None)
+    answer(budget, 429, 3600)
+    clock.sleep(3600)
+    answer(budget)
+    clock.sleep(1000)
+    answer(budget, 429, 3600)  # one request in 1000 s
+    assert budget.spacing == MAX_SPACING
+    clock.sleep(3600)
+    for _request in range(MAX_ANSWERS_KEPT + 5):
+        answer(budget)
+    assert len(budget._taken) == MAX_ANSWERS_KEPT
+
+
+def test_without_429_nothing_waits(clock):
+    budget = make(clock)
+    for _request in range(50):
+        answer(budget, 503)
+    assert clock.sleeps == [] and budget.spacing == 0 and budget.requests == 50 and budget.throttled == 0
+
+
+# -- how many at a time ---------------------------------------------------------------------------
+
+
+def test_concurrency_starts_low_and_grows_by_one_with_each_answer_while_the_limit_is_reached(clock):
+    budget = make(clock, start=2, most=4)
+    assert (budget.limit, budget.most) == (2, 4)
+    with budget.turn() as first:
+        answer(budget)  # two in flight, the limit: one more
+        first["status"] = 200  # one in flight of three allowed: no more
+    assert budget.limit == 3
+    with budget.turn(), budget.turn():
+        answer(budget)
+    assert budget.limit == 4
+    with budget.turn(), budget.turn(), budget.turn():
+        answer(budget)  # at most already
+    assert budget.limit == 4 and budget.in_flight == 0
+    assert (make(clock, start=0).limit, make(clock, start=9, most=3).limit) == (1, 3)
+    assert make(clock, most=1000).most == MAX_CONCURRENCY and make(clock, most=0).limit == 1
+
+
+def test_a_429_with_several_in_flight_sets_one_fewer_than_the_most_seen_for_the_rest_of_the_task(clock):
+    budget = make(clock, start=6, most=8)
+    with budget.turn(), budget.turn(), budget.turn():
+        refused = answer(budget, 429, 0)  # four in flight
+    assert refused["lowered_to"] == 3 and (budget.limit, budget.most) == (3, 3)
+    with budget.turn(), budget.turn():
+        assert "lowered_to" not in answer(budget)  # at the limit, but it never grows again
+    assert budget.limit == 3
+    # Three were in flight since the limit last changed; then one alone since: that one is about the rate.
+    assert answer(budget, 429, 0)["lowered_to"] == 2
+    assert "lowered_to" not in answer(budget, 429, 0) and budget.limit == 2
+
+
+def test_a_429_with_one_request_in_flight_is_about_the_rate_and_leaves_the_concurrency(clock):
+    budget = make(clock, start=1, most=8)
+    assert "lowered_to" not in answer(budget, 429, 0)
+    answer(budget)
+    assert (budget.limit, budget.most) == (2, 8)
+
+
+def test_no_more_requests_are_in_flight_than_the_limit_whatever_the_threads(clock):
+    budget, lock, seen = make(clock, start=2, most=5), threading.Lock(), []
+
+    def job():
+        with budget.turn() as answered:
+            with lock:
+                seen.append(budget.in_flight)
+            threading.Event().wait(0.002)
+            answered["status"] = 200
+        return True
+
+    # Ten threads, five requests in flight at most: the budget, not the pool, decides.
+    assert run_all(budget, [(n, job) for n in range(60)], most=10) == dict.fromkeys(range(60), (True, None))
+    assert max(seen[:2]) <= 2 and max(seen) == 5 == budget.limit
+
+
+# -- run_all ------------------------------------------------------------------------------------------
+
+
+def test_run_all_keeps_each_jobs_value_or_api_error_in_job_order_and_finishes_the_others(clock):
+    def job(n):
+        if n == 13:
+            raise VpsApiError("refused", status=400)
+        return n * 2
+
+    outcomes = run_all(make(clock), [(n, lambda n=n: job(n)) for n in range(40)], most=5)
+    assert list(outcomes) == list(range(40)) and str(outcomes[13][1]) == "refused" and outcomes[13][0] is None
+    assert all(outcomes[n] == (n * 2, None) for n in range(40) if n != 13)
+
+
+@pytest.mark.parametrize("jobs", [1, 3])
+def test_run_all_raises_what_is_not_an_api_error(clock, jobs):
+    with pytest.raises(KeyError):
+        run_all(make(clock), [(n, lambda: {}["bug"]) for n in range(jobs)])
+
+
+@pytest.mark.parametrize(("most", "jobs", "threads"), [(1, 3, None), (4, 1, None), (3, 10, 3), (None, 2, 2)])
+def test_one_job_or_one_at_a_time_runs_on_the_calling_thread_and_no_more_threads_than_jobs(
+    monkeypatch, clock, most, jobs, threads
+):
+    sizes = []
+
+    class Pool(budget_module.ThreadPoolExecutor):
+        def __init__(self, max_workers=None, **kwargs):
+            sizes.append(max_workers)
+            super().__init__(max_workers=max_workers, **kwargs)
+
+    monkeypatch.setattr(budget_module, "ThreadPoolExecutor", Pool)
+    outcomes = run_all(make(clock, most=8), [(n, threading.get_ident) for n in range(jobs)], most)
+    assert sizes == ([threads] if threads else [])
+    assert (threading.get_ident() in {value for value, _error in outcomes.values()}) is (threads is None)
