@@ -1,80 +1,89 @@
-"""vps_server_info with a fake client: filters on the server side and locally, by id, never a change."""
+"""vps_server_info on the simulator: filters sent to the API and applied locally, by id, pages read at once,
+a short list refused unless allow_partial; it never changes anything."""
 
 from __future__ import annotations
 
 import pytest
-from ansible.module_utils import basic
 from ansible_collections.vpsorg.cloud.plugins.modules.vps_server_info import VpsServerInfo
-from fake_client import FakeClient, a_server
-from module_runner import run_module
+from module_runner import add, https_url, sent, session
 
-FLEET = (
-    a_server(1, "web-1", location="us-west"),
-    a_server(2, "web-2", status="stopped", location="us-east"),
-    a_server(3, "db-1", location="us-east"),
+PARTIAL = (
+    "api_url {url}: the server list's pages do not fit together although the list did not change: page 2 of 2 "
+    "answered HTTP 410 in each of 3 reads, while every read counted 150 servers; those pages are not the API's pages "
+    "(does a `next` link leave api_url's path?); "
 )
 
 
-def run(monkeypatch, client, **args):
-    return run_module(VpsServerInfo, args, client, monkeypatch)
+@pytest.fixture
+def account(sim):
+    """web-1 active in us-west, web-2 stopped in us-east, db-1 active in us-east: their ids."""
+    return [add(sim, "web-1"), add(sim, "web-2", "stopped", location="us-east"), add(sim, "db-1", location="us-east")]
 
 
-def test_everything_without_filters(monkeypatch):
-    done = run(monkeypatch, FakeClient(*FLEET))
-    assert [server["id"] for server in done.result["servers"]] == [1, 2, 3] and done.result["changed"] is False
+def ids(done):
+    return [server["id"] for server in done.result["servers"]]
 
 
-def test_filters_go_to_the_server(monkeypatch):
-    client = FakeClient(*FLEET)
-    done = run(monkeypatch, client, location="us-east", status="active")
-    assert [server["id"] for server in done.result["servers"]] == [3]
-    assert client.calls == [("list_servers", {"status": "active", "location": "us-east"})]
-    # It only reports: a list that comes back short is taken, with a warning.
-    assert client.partial_ok is True
+def queries(sim):
+    return [entry["query"] for entry in sim.requests()]
 
 
-def test_name_filters_locally(monkeypatch):
-    done = run(monkeypatch, FakeClient(*FLEET), name="web-2")
-    assert [server["id"] for server in done.result["servers"]] == [2]
+def test_every_server_without_filters_in_one_page(run, sim, account):
+    done = run(VpsServerInfo)
+    assert done.result["changed"] is False and ids(done) == account and queries(sim) == ["page_size=100"]
+    assert done.result["servers"][0]["name"] == "web-1" and "progress" not in done.result
 
 
-def test_by_id_reads_one_detail(monkeypatch):
-    client = FakeClient(*FLEET)
-    done = run(monkeypatch, client, id=2)
-    assert [server["id"] for server in done.result["servers"]] == [2]
-    assert client.calls == [("get_server_or_none", 2)]
+@pytest.mark.parametrize(
+    ("args", "wanted"),
+    [
+        ({"status": "active", "location": "us-east"}, [2]),
+        ({"location": "us-east"}, [1, 2]),
+        ({"name": "web-2"}, [1]),
+        ({"name": "web-2", "status": "active"}, []),
+    ],
+)
+def test_status_and_location_are_filtered_by_the_api_and_a_name_locally(run, sim, account, args, wanted):
+    done = run(VpsServerInfo, **args)
+    assert ids(done) == [account[index] for index in wanted]
+    server_side = "".join(f"{key}={args[key]}&" for key in ("status", "location") if key in args)
+    assert queries(sim) == [f"{server_side}page_size=100"]
 
 
-def test_unknown_id_is_an_empty_list(monkeypatch):
-    assert run(monkeypatch, FakeClient(*FLEET), id=9).result["servers"] == []
+@pytest.mark.parametrize(("index", "args", "found"), [(1, {}, True), (1, {"status": "active"}, False), (None, {}, False)])
+def test_by_id_one_detail_is_read_and_the_other_filters_still_apply(run, sim, account, index, args, found):
+    server_id = account[index] if index is not None else 99
+    done = run(VpsServerInfo, id=server_id, **args)
+    assert ids(done) == ([server_id] if found else [])
+    assert sent(sim, changing=False) == [("GET", f"/servers/{server_id}/")]
+    if found:
+        assert done.result["servers"][0]["backups_enabled"] is False  # a field only the detail carries
 
 
-def test_by_id_other_filters_still_apply(monkeypatch):
-    assert run(monkeypatch, FakeClient(*FLEET), id=2, status="active").result["servers"] == []
+@pytest.mark.parametrize(("page_concurrency", "threads"), [(1, {"MainThread"}), (64, None)])
+def test_pages_after_the_first_are_read_page_concurrency_at_a_time(run, sim, page_concurrency, threads):
+    sim.seed(450)
+    seen = []
+    done = run(VpsServerInfo, http=session(sim, seen), page_concurrency=page_concurrency)
+    assert len(done.result["servers"]) == 450 and len(seen) == 5
+    used = {request["thread"] for request in seen[1:]}
+    assert used == threads if threads else "MainThread" not in used
 
 
-@pytest.mark.parametrize("page_concurrency", [0, -1, 65, 1000])
-def test_page_concurrency_out_of_range_is_refused_before_any_request(monkeypatch, page_concurrency):
-    client = FakeClient(*FLEET)
-    done = run(monkeypatch, client, page_concurrency=page_concurrency)
-    assert done.failed
-    assert done.result["msg"] == f"page_concurrency must be between 1 and 64, got {page_concurrency}"
-    assert done.result["failure"] == {"reason": "invalid_option", "option": "page_concurrency"}
-    assert client.calls == []
+def test_page_concurrency_out_of_range_is_refused(run, sim):
+    done = run(VpsServerInfo, page_concurrency=0)
+    assert done.result["msg"] == "page_concurrency must be between 1 and 64, got 0" and sim.requests() == []
 
 
-@pytest.mark.parametrize("page_concurrency", [1, 64])
-def test_page_concurrency_at_either_bound_is_used(monkeypatch, page_concurrency):
-    client = FakeClient(*FLEET)
-    done = run(monkeypatch, client, page_concurrency=page_concurrency)
-    assert not done.failed and client.page_concurrency == page_concurrency
-
-
-def test_listing_reads_pages_as_configured_and_warns_through_the_module(monkeypatch):
-    warnings = []
-    monkeypatch.setattr(basic.AnsibleModule, "warn", lambda self, message: warnings.append(message))
-    client = FakeClient(*FLEET)
-    done = run(monkeypatch, client, page_concurrency=1)
-    assert not done.failed and client.page_concurrency == 1
-    client.warn("a page was read twice")
-    assert warnings == ["a page was read twice"]
+def test_a_short_list_fails_unless_allow_partial(run, sim):
+    sim.seed(150)
+    sim.short_list(kind="gone", status=410, from_page=2)
+    done = run(VpsServerInfo)
+    assert done.failed and done.result["failure"]["reason"] == "incomplete_listing"
+    assert done.result["msg"] == PARTIAL.format(url=https_url(sim)) + (
+        "nothing is created, changed or deleted on a list that may miss servers "
+        "(allow_partial: true returns the servers read)"
+    )
+    partial = run(VpsServerInfo, allow_partial=True)
+    assert not partial.failed and len(partial.result["servers"]) == 100
+    assert partial.warnings == [PARTIAL.format(url=https_url(sim)) + "returning the 100 servers read, which are not all of them"]
