@@ -54,26 +54,13 @@ endef
 .PHONY: help venv importer-venv eda-venv controller-venv eda-measure compat-venvs compat-all compat-sanity collection-link test $(GATES) lint \
 	demo bench faults mutation python-floor clean docs docs-venv chromium release
 
-help:
-	@echo "make venv        tool venv (.venv, ansible-core 2.21 on Python 3.13/3.12) + collection symlink + ansible-test bootstrap"
-	@echo "make test        every quality gate in order, with wall times (what CI runs)"
-	@echo "make demo        scripts/demo.sh against the simulator"
-	@echo "make bench       run all benchmarks and write docs/benchmarks.md"
-	@echo "make faults      run the fault scenarios and write docs/fault-tolerance.md"
-	@echo "make release     cut galaxy.yml's version: changelog release + tarball in .cache/release (refuses a dirty tree,"
-	@echo "                 pages measured on older code, a version not newer than the last release)"
-	@echo "make mutation    mutation testing of plugins/module_utils and plugins/modules; writes docs/mutation.md"
-	@echo "make eda-venv    ansible-rulebook venv (.venvs/eda) for the eda gate"
-	@echo "make docs        the HTML documentation site in .cache/docs/html (venv .venvs/docs)"
-	@echo "make controller-venv  ansible-runner / ansible-navigator venv (.venvs/controller) for the controller gate"
-	@echo "make compat-all  unit + integration suites on every other minor from 2.16 to 2.22 (make compat: 2.20, 2.22, 2.16)"
-	@echo "make eda-measure event latency and requests per poll of the event source"
-	@echo "gates:           $(GATES) (make lint = ruff + ansible-lint)"
-	@echo "                 docs-current: the measured pages say the commit (in history) and code fingerprint they measured"
+help: ## this list: every target and what it is for
+	@awk 'BEGIN { FS = ":.*## " } /^[a-z][a-z0-9-]*:.*## / { printf "  make %-17s %s\n", $$1, $$2 }' $(MAKEFILE_LIST)
+	@echo "gates of make test, in this order: $(GATES)"
 
 # --- environments ----------------------------------------------------------------------------
 
-venv: $(VENV_STAMP) collection-link $(GET_PIP)
+venv: $(VENV_STAMP) collection-link $(GET_PIP) ## the tool venv (.venv: ansible-core 2.21 on Python 3.13/3.12), the collection link, ansible-test's pip stand-in
 
 $(VENV_STAMP): requirements/dev.txt requirements/constraints.txt $(SIMULATOR_PROJECT)
 	scripts/make_venv.sh $(VENV) $(TOOL_PYTHONS)
@@ -86,14 +73,14 @@ else
 endif
 	touch $@
 
-importer-venv: $(IMPORTER_STAMP)
+importer-venv: $(IMPORTER_STAMP) ## galaxy-importer's own venv (.venvs/importer)
 
 $(IMPORTER_STAMP): requirements/importer.txt
 	PYTHON= scripts/make_venv.sh $(IMPORTER_VENV) $(IMPORTER_PYTHONS)
 	$(IMPORTER_VENV)/bin/python -m pip install --quiet -r requirements/importer.txt
 	touch $@
 
-collection-link:
+collection-link: ## ansible_collections/vpsorg/cloud in .cache points at this checkout
 	mkdir -p $(dir $(COLLECTION_DIR))
 	[ "$$(readlink $(COLLECTION_DIR) || true)" = "$(CURDIR)" ] || ln -sfn $(CURDIR) $(COLLECTION_DIR)
 
@@ -108,13 +95,13 @@ $(GET_PIP): scripts/get_pip_standin.py
 # ~/.ansible/test regardless.
 $(GATES) test: export ANSIBLE_HOME := $(CACHE)/ansible-home
 
-test: venv importer-venv
+test: venv importer-venv ## every quality gate in order, with wall times (what CI runs)
 	rm -rf $(CACHE)/ansible-home
 	@scripts/run_gates.sh $(GATES)
 
-lint: ruff ansible-lint
+lint: ruff ansible-lint ## ruff and ansible-lint
 
-ruff: venv
+ruff: venv ## Python lint and format check
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
@@ -122,14 +109,14 @@ ruff: venv
 # lands without measuring again (the page still names what it measured; a note says it is behind);
 # this fails only when a page lacks that line or names a commit outside this checkout's history.
 # Pages measured on the code a release ships are `make release`'s check.
-docs-current: venv
+docs-current: venv ## the measured pages name the commit and code fingerprint they measured (not that they are current)
 	$(BIN)/python scripts/page_fingerprint.py check
 
 # Cut galaxy.yml's version: changelog release + tarball, refused on stale pages or a dirty tree (scripts/release.py).
-release: venv collection-link
+release: venv collection-link ## cut galaxy.yml's version: refuses stale pages or a dirty tree; changelog release and tarball
 	$(BIN)/python scripts/release.py
 
-ansible-lint: venv
+ansible-lint: venv ## ansible-lint --profile production
 	$(BIN)/ansible-lint --profile production
 
 # ansible-test only accepts .../ansible_collections/NS/NAME and resolves symlinks in its working
@@ -145,22 +132,25 @@ SANITY_DIR := $(TMP_ROOT)/vpsorg-cloud-sanity-$(CHECKOUT_ID)/ansible_collections
 # on PATH, so the directories scripts/find_python.sh finds go first (a missing one fails, named).
 SANITY_PYTHONS := 3.9 3.10 3.11 3.12 3.13
 
-sanity: venv $(GET_PIP)
+sanity: venv $(GET_PIP) ## ansible-test sanity on the main line (modules on Python 3.9-3.13), no ignore file
 	$(BIN)/python scripts/sync_tree.py . $(SANITY_DIR)
 	path=""; for version in $(SANITY_PYTHONS); do \
 		python=$$(scripts/find_python.sh $$version); path="$$path$$(dirname $$python):"; \
 	done; \
 	cd $(SANITY_DIR) && PATH="$$path$$PATH" $(BIN)/ansible-test sanity --venv --color no
 
-units: venv
+units: venv ## the unit suite: the real client on the simulator in process, a fake clock
 	$(call run_pytest,-n 2 tests/unit)
 
-sim-test: venv
+sim-test: venv ## the simulator's own tests
 	$(call run_pytest,simulator/tests)
 
-# Each test module starts its own simulator on a free port, so xdist workers do not collide.
-integration: venv
-	$(call run_pytest,-n 2 tests/integration)
+# Each test module starts its own simulator on a free port, so xdist workers do not collide. The
+# runs mostly wait (provisioning delays, ansible's own start): 4 workers keep 2 cores busy (measured:
+# 267 s wall, 402 s of CPU, against 366 s with 2 workers).
+INTEGRATION_WORKERS := 4
+integration: venv ## real ansible-playbook / ansible-inventory runs against the simulator
+	$(call run_pytest,-n $(INTEGRATION_WORKERS) tests/integration)
 
 # The module suites again with the modules run by a Python 3.9 venv that has requests (the floor
 # tests/config.yml claims, RHEL 9's Python): create, update, power, delete, info and the fleet.
@@ -174,19 +164,19 @@ $(TARGET_VENV)/.installed: requirements/target-py39.txt
 	$(TARGET_VENV)/bin/python -m pip install --quiet -r requirements/target-py39.txt
 	touch $@
 
-integration-py39: venv $(TARGET_VENV)/.installed
-	VPS_TARGET_PYTHON=$(TARGET_VENV)/bin/python $(call run_pytest,-n 2 $(TARGET_TESTS))
+integration-py39: venv $(TARGET_VENV)/.installed ## the module suites with the modules run by Python 3.9 (the claimed floor)
+	VPS_TARGET_PYTHON=$(TARGET_VENV)/bin/python $(call run_pytest,-n $(INTEGRATION_WORKERS) $(TARGET_TESTS))
 
-molecule: venv
+molecule: venv ## the molecule scenarios of the servers role
 	$(BIN)/molecule test --all
 
-galaxy: venv importer-venv
+galaxy: venv importer-venv ## build the collection tarball and run galaxy-importer on it
 	rm -rf $(CACHE)/galaxy && mkdir -p $(CACHE)/galaxy
 	$(BIN)/ansible-galaxy collection build --force --output-path $(CACHE)/galaxy .
 	$(BIN)/python scripts/galaxy_import.py --importer $(IMPORTER_VENV)/bin/python \
 		--config scripts/galaxy-importer.cfg $(CACHE)/galaxy/vpsorg-cloud-*.tar.gz
 
-docs-lint: venv
+docs-lint: venv ## antsibull-docs lint of every plugin's documentation
 	cd $(COLLECTION_DIR) && $(BIN)/antsibull-docs lint-collection-docs --plugin-docs --skip-rstcheck .
 
 # --- documentation site ----------------------------------------------------------------------
@@ -201,7 +191,7 @@ DOCS_PYTHON ?= $(lastword $(sort $(wildcard $(or $(PYENV_ROOT),$(HOME)/.pyenv)/v
 DOCS_OUT := $(CACHE)/docs
 CHROMIUM ?= /usr/bin/chromium
 
-docs-venv: $(DOCS_STAMP)
+docs-venv: $(DOCS_STAMP) ## the docs site's venv (.venvs/docs)
 
 $(DOCS_STAMP): requirements/docs.txt requirements/constraints-docs.txt
 	@[ -n "$(DOCS_PYTHON)" ] || { echo "error: no Python 3.12 at \$$(pyenv root)/versions/3.12.*/bin/python3.12 (set DOCS_PYTHON)" >&2; exit 1; }
@@ -209,31 +199,31 @@ $(DOCS_STAMP): requirements/docs.txt requirements/constraints-docs.txt
 	$(DOCS_VENV)/bin/python -m pip install --quiet -r requirements/docs.txt -c requirements/constraints-docs.txt
 	touch $@
 
-docs: docs-venv collection-link
+docs: docs-venv collection-link ## build the HTML documentation site in .cache/docs/html
 	scripts/docs_build.sh $(DOCS_VENV)/bin $(DOCS_OUT)
 
 # Debian's chromium, installed once when missing (CI runs as root on a fresh machine).
-chromium:
+chromium: ## Debian's chromium, installed with apt-get when missing
 	@[ -x $(CHROMIUM) ] || { \
 		[ "$$(id -u)" = 0 ] || { echo "error: $(CHROMIUM) missing: apt-get install chromium (as root)" >&2; exit 1; }; \
 		echo "installing chromium with apt-get"; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive DEBCONF_NOWARNINGS=yes apt-get install -y -qq --no-install-recommends chromium >/dev/null; }
 
-docs-site: docs chromium
+docs-site: docs chromium ## open every page of the built site in Chromium; fail on a page problem or a Sphinx warning
 	rc=0; $(DOCS_VENV)/bin/python scripts/docs_check.py --site $(DOCS_OUT)/html --repo . --chromium $(CHROMIUM) \
 		--screenshots $(DOCS_OUT)/screenshots || rc=$$?; \
 	if [ -s $(DOCS_OUT)/sphinx-warnings.log ]; then \
 		echo "docs-site: Sphinx warned:" >&2; cat $(DOCS_OUT)/sphinx-warnings.log >&2; rc=1; fi; \
 	exit $$rc
 
-changelog-lint: venv
+changelog-lint: venv ## antsibull-changelog lint of the fragments
 	$(BIN)/antsibull-changelog lint
 
 # The collection's EE requirements, and the example execution / decision environments of
 # docs/controller.md through ansible-builder create (no container engine needed).
 EE_DEFINITIONS := docs/examples/controller/execution-environment.yml docs/examples/controller/decision-environment.yml
 
-ee-check: venv
+ee-check: venv ## the execution and decision environment definitions through ansible-builder
 	$(BIN)/python scripts/ee_check.py --builder $(BIN)/ansible-builder --collections $(COLLECTIONS_ROOT) --expect requests \
 		$(addprefix --definition ,$(EE_DEFINITIONS))
 
@@ -244,7 +234,7 @@ ee-check: venv
 EDA_VENV := $(CURDIR)/.venvs/eda
 EDA_STAMP := $(EDA_VENV)/.installed
 
-eda-venv: $(EDA_STAMP)
+eda-venv: $(EDA_STAMP) ## ansible-rulebook's venv (.venvs/eda; needs Java 17)
 
 $(EDA_STAMP): requirements/eda.txt
 	@java -version 2>&1 | grep -Eq 'version "(1[7-9]|[2-9][0-9])' || \
@@ -254,11 +244,11 @@ $(EDA_STAMP): requirements/eda.txt
 	touch $@
 
 # The event source under the real ansible-rulebook against the simulator (tests/eda).
-eda: venv eda-venv
+eda: venv eda-venv ## the event source under the real ansible-rulebook against the simulator
 	VPS_EDA_BIN=$(EDA_VENV)/bin $(call run_pytest,tests/eda)
 
 # Event latency and requests per poll, for docs/events.md.
-eda-measure: venv eda-venv
+eda-measure: venv eda-venv ## event latency and requests per poll of the event source, for docs/events.md
 	VPS_EDA_BIN=$(EDA_VENV)/bin $(BIN)/python tests/eda/measure_events.py --interval 5 --servers 250 --changes 12
 
 # --- automation controller (AWX / Automation Platform) ---------------------------------------
@@ -271,7 +261,7 @@ CONTROLLER_PYTHON ?= $(or $(lastword $(sort $(wildcard $(PYENV_ROOT)/versions/3.
 CONTROLLER_VENV := $(CURDIR)/.venvs/controller
 CONTROLLER_STAMP := $(CONTROLLER_VENV)/.installed
 
-controller-venv: $(CONTROLLER_STAMP)
+controller-venv: $(CONTROLLER_STAMP) ## ansible-runner / ansible-navigator / ansible-builder venv (.venvs/controller)
 
 $(CONTROLLER_STAMP): requirements/controller.txt requirements/constraints-controller.txt
 	@command -v $(CONTROLLER_PYTHON) >/dev/null || { echo "error: the controller venv needs Python 3.12 ($(CONTROLLER_PYTHON) not found; set CONTROLLER_PYTHON)" >&2; exit 1; }
@@ -282,7 +272,7 @@ $(CONTROLLER_STAMP): requirements/controller.txt requirements/constraints-contro
 # The credential type against the plugins' documented environment, inventory sources, jobs
 # through ansible-runner, ansible-navigator, and execution / decision environments built with
 # ansible-builder (tests/controller).
-controller: venv controller-venv
+controller: venv controller-venv ## credential type, inventory sources, jobs and environments as automation controller runs them
 	VPS_CONTROLLER_BIN=$(CONTROLLER_VENV)/bin $(call run_pytest,-n 2 tests/controller)
 
 # --- ansible-core and Python compatibility ----------------------------------------------------
@@ -311,7 +301,7 @@ COMPAT_OLDEST := $(CURDIR)/.venvs/core-$(COMPAT_OLDEST_CORE)
 GET_PIP_OLDEST := $(HOME)/.ansible/test/cache/get_pip_23_1_2.py
 SANITY_OLDEST_DIR := $(TMP_ROOT)/vpsorg-cloud-sanity-core-$(COMPAT_OLDEST_CORE)-$(CHECKOUT_ID)/ansible_collections/vpsorg/cloud
 
-compat-venvs: $(addsuffix /.installed,$(call compat_venvs,$(COMPAT_CORES)))
+compat-venvs: $(addsuffix /.installed,$(call compat_venvs,$(COMPAT_CORES))) ## one venv per other ansible-core minor (.venvs/core-<minor>)
 
 # --pre: the constraints pin every package, so it only lets a pinned pre-release (2.22.0rc1) in.
 $(CURDIR)/.venvs/core-%/.installed: requirements/compat.txt requirements/constraints-core-%.txt $(SIMULATOR_PROJECT)
@@ -324,14 +314,14 @@ $(GET_PIP_OLDEST): scripts/get_pip_standin.py
 	mkdir -p $(dir $@)
 	cp $< $@
 
-compat: venv compat-venvs
+compat: venv compat-venvs ## unit suite and version-sensitive integration tests on 2.20, 2.22 and 2.16
 	scripts/run_compat.sh $(call compat_venvs,$(COMPAT_CORES))
 
-compat-all:
+compat-all: ## both whole suites on every minor from 2.16 to 2.22 (before a release)
 	$(MAKE) --no-print-directory compat COMPAT_CORES="$(COMPAT_ALL_CORES)" COMPAT_MARKS=""
 
 # ansible-test sanity on the oldest supported ansible-core (the sanity gate runs the main line).
-compat-sanity: venv $(COMPAT_OLDEST)/.installed $(GET_PIP_OLDEST)
+compat-sanity: venv $(COMPAT_OLDEST)/.installed $(GET_PIP_OLDEST) ## ansible-test sanity on the oldest claimed ansible-core (2.16)
 	$(BIN)/python scripts/sync_tree.py . $(SANITY_OLDEST_DIR)
 	# An option's `secret: true` (honoured from 2.22, documented from 2.19) is unknown to 2.16's
 	# validate-modules schema and ignored by its runtime: the copy checked here goes without it.
@@ -341,20 +331,20 @@ compat-sanity: venv $(COMPAT_OLDEST)/.installed $(GET_PIP_OLDEST)
 # Modules run on managed hosts (tests/config.yml: Python >= 3.9); controller-side plugins run
 # where ansible-core 2.16 runs (Python >= 3.10). vermin fails on anything newer, e.g. datetime.UTC.
 VERMIN := $(BIN)/vermin --no-tips --violations --eval-annotations --backport typing
-python-floor: venv
+python-floor: venv ## vermin: no code needs a newer Python than claimed (modules 3.9, controller 3.10)
 	$(VERMIN) -t=3.9- plugins/modules plugins/module_utils
 	$(VERMIN) -t=3.10- plugins/inventory plugins/doc_fragments $(wildcard extensions/eda)
 
 # --- demo and benchmarks ---------------------------------------------------------------------
 
-demo: venv
+demo: venv ## the main job against the bundled simulator (scripts/demo.sh)
 	scripts/demo.sh
 
 BENCH_SCRIPTS := $(sort $(wildcard benchmarks/*.py) $(wildcard simulator/bench/*.py))
 
 # A failing benchmark does not stop the others; the report is written from those that ran and
 # the target still fails, naming the ones that did not run and every target that was missed.
-bench: venv
+bench: venv ## every benchmark; writes docs/benchmarks.md
 	rm -rf $(CACHE)/bench && mkdir -p $(CACHE)/bench
 	failed=""; \
 	for script in $(BENCH_SCRIPTS); do \
@@ -371,7 +361,7 @@ bench: venv
 # Every test that records fault rows (the fault_row fixture) contributes to the page.
 FAULT_TESTS := $(shell grep -l 'fault_row' tests/integration/test_*.py)
 
-faults: venv
+faults: venv ## the fault scenarios; writes docs/fault-tolerance.md
 	mkdir -p $(CACHE) && rm -f $(CACHE)/faults.jsonl
 	rc=0; VPS_FAULT_REPORT=$(CACHE)/faults.jsonl $(PYTEST) -n 2 $(FAULT_TESTS) || rc=$$?; \
 	$(BIN)/python scripts/fault_report.py $(CACHE)/faults.jsonl docs/fault-tolerance.md || { [ $$rc -ne 0 ] || rc=1; }; \
@@ -381,10 +371,10 @@ faults: venv
 # copy of the tree under $(CACHE)/mutation; writes docs/mutation.md. Not a gate (it takes long).
 # `make mutation ONLY="plugins/module_utils/retry.py ..."` mutates those files only and writes
 # $(CACHE)/mutation-only.md instead of the page.
-mutation: venv
+mutation: venv ## mutation testing of module_utils and modules against the unit suite; writes docs/mutation.md
 	$(BIN)/python scripts/mutation.py --work $(CACHE)/mutation \
 		--out $(if $(ONLY),$(CACHE)/mutation-only.md --only $(ONLY),docs/mutation.md) \
 		--equivalent tests/mutation
 
-clean:
+clean: ## remove .cache, tests/output and .ansible
 	rm -rf $(CACHE) tests/output .ansible

@@ -26,7 +26,7 @@ for venv in "$@"; do
     log=$(mktemp)
     t0=$(date +%s.%N)
     # The tests run ansible-playbook / ansible-inventory from the interpreter's own bin/.
-    "$python" -m pytest -p no:cacheprovider -n 2 "${select[@]}" "${suites[@]}" 2>&1 | tee "$log"
+    "$python" -m pytest -p no:cacheprovider -n "${COMPAT_WORKERS:-4}" "${select[@]}" "${suites[@]}" 2>&1 | tee "$log"
     rc=${PIPESTATUS[0]}
     seconds=$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }')
     counts=$(tail -n 1 "$log" | grep -Eo '[0-9]+ (passed|failed|errors?|skipped|xfailed|xpassed|deselected)' | paste -sd, -)
