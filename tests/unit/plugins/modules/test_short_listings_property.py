@@ -85,4 +85,6 @@ def test_no_module_acts_on_a_short_listing_and_each_says_what_happened(
     for words in said(kind, k, pages, last):
         assert words in message, message
     end = "nothing is created, changed or deleted on a list that may miss servers"
-    assert message.endswith(end + (" (allow_partial: true returns the servers read)" if module == "vps_server_info" else ""))
+    assert message.endswith(
+        end + (" (allow_partial: true returns the servers read)" if module == "vps_server_info" else "")
+    )

@@ -51,7 +51,9 @@ def test_the_account_is_exported_as_a_fleet_that_plans_no_change(run, sim, accou
         "again.\n"
         "# Exported without power (suspended by VPS.org): frozen.\n",
     }
-    assert done.warnings == [f"2 servers are named 'dup' (ids {dup}): not exported, since a fleet names each server once"]
+    assert done.warnings == [
+        f"2 servers are named 'dup' (ids {dup}): not exported, since a fleet names each server once"
+    ]
     # One listing, then each server in detail (the list does not show backups_enabled).
     assert sent(sim, changing=False)[0] == ("GET", "/servers/") and len(sim.requests()) == 9
 

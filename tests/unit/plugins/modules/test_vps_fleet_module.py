@@ -131,7 +131,10 @@ def test_one_failing_server_does_not_stop_the_others_and_is_named(fleet, sim):
     twin_a, twin_b = add(sim, "twin"), add(sim, "twin")
     names = [f"ok-{i}" for i in range(6)]
     done = fleet(
-        *[{"name": n} for n in names[:3]], {"name": "bad", "plan_id": 99}, {"name": "twin"}, *[{"name": n} for n in names[3:]]
+        *[{"name": n} for n in names[:3]],
+        {"name": "bad", "plan_id": 99},
+        {"name": "twin"},
+        *[{"name": n} for n in names[3:]],
     )
     assert done.result["msg"] == (
         '2 of 8 servers failed: bad: the API rejected the request: plan_id: Invalid pk "99" - object does not exist. '
@@ -178,7 +181,9 @@ def test_check_mode_predicts_and_sends_nothing_with_a_diff_per_changing_server(f
         "before_header": "new",
         "after_header": "new",
         "before": {"state": "absent"},
-        "after": dict(BODY, name="new", hostname="new.example.com", backups_enabled=None, state="present", status="stopped"),
+        "after": dict(
+            BODY, name="new", hostname="new.example.com", backups_enabled=None, state="present", status="stopped"
+        ),
     }
     view = dict(BODY, name="old", hostname="old", backups_enabled=None, state="present", status="active")
     assert diff[1]["before"] == view and diff[1]["after"] == {"state": "absent"}
@@ -203,7 +208,12 @@ def test_a_busy_server_is_settled_before_its_power_is_decided(fleet, sim, check_
 def test_a_server_that_comes_up_other_than_active_fails_alone(fleet, sim):
     # A person suspends the new server while it is provisioning: it never becomes active.
     def suspend_the_new_one(method, url):
-        if method == "GET" and "/servers/" in url and named(sim, "a") and named(sim, "a")[0]["status"] == "provisioning":
+        if (
+            method == "GET"
+            and "/servers/" in url
+            and named(sim, "a")
+            and named(sim, "a")[0]["status"] == "provisioning"
+        ):
             sim.suspend(named(sim, "a")[0]["id"])
 
     done = fleet({"name": "a"}, {"name": "b"}, http=session(sim, before=suspend_the_new_one))
@@ -237,7 +247,9 @@ def test_a_fixed_field_that_differs_is_refused_naming_both_values(fleet, sim):
 
 
 def test_power_only_entries_create_nothing_and_absent_ones_ignore_power(fleet, sim):
-    done = fleet({"name": "gone", "state": "absent", "power": "stopped"}, {"name": "ghost", "power": "started"}, defaults=None)
+    done = fleet(
+        {"name": "gone", "state": "absent", "power": "stopped"}, {"name": "ghost", "power": "started"}, defaults=None
+    )
     assert sent(sim) == [] and done.result["servers"] == []
     assert done.result["results"][0]["msg"] == "unchanged"
     assert done.result["msg"] == (
@@ -260,9 +272,9 @@ def test_without_wait_the_answers_are_returned_after_the_listing_that_checks_for
     server_id = add(sim, "a", hostname="a.example.com")
     done = fleet({"name": "a", "power": "stopped", "hostname": "new.example.com"}, {"name": "b"}, wait=False)
     new = named(sim, "b")[0]["id"]
+    path = f"/servers/{server_id}/"
     assert sorted(sent(sim, changing=False)) == sorted(
-        [("GET", "/servers/"), ("PATCH", f"/servers/{server_id}/"), ("POST", f"/servers/{server_id}/stop/")]
-        + [("POST", "/servers/"), ("GET", "/servers/")]
+        [("GET", "/servers/"), ("PATCH", path), ("POST", f"{path}stop/"), ("POST", "/servers/"), ("GET", "/servers/")]
     )
     a, b = done.result["servers"]
     # The power action's answer shows the transition; the update's answer the detail fields.
@@ -274,7 +286,11 @@ def test_a_delete_is_waited_out_until_the_listing_no_longer_shows_it(fleet, sim)
     server_id = add(sim, "a")
     done = fleet({"name": "a", "state": "absent"})
     assert not done.failed
-    assert sent(sim, changing=False) == [("GET", "/servers/"), ("DELETE", f"/servers/{server_id}/"), ("GET", "/servers/")]
+    assert sent(sim, changing=False) == [
+        ("GET", "/servers/"),
+        ("DELETE", f"/servers/{server_id}/"),
+        ("GET", "/servers/"),
+    ]
 
 
 @pytest.mark.parametrize(("status", "final"), [("provisioning", "active"), ("stopping", "stopped")])

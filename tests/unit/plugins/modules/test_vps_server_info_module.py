@@ -50,7 +50,9 @@ def test_status_and_location_are_filtered_by_the_api_and_a_name_locally(run, sim
     assert queries(sim) == [f"{server_side}page_size=100"]
 
 
-@pytest.mark.parametrize(("index", "args", "found"), [(1, {}, True), (1, {"status": "active"}, False), (None, {}, False)])
+@pytest.mark.parametrize(
+    ("index", "args", "found"), [(1, {}, True), (1, {"status": "active"}, False), (None, {}, False)]
+)
 def test_by_id_one_detail_is_read_and_the_other_filters_still_apply(run, sim, account, index, args, found):
     server_id = account[index] if index is not None else 99
     done = run(VpsServerInfo, id=server_id, **args)
@@ -86,4 +88,6 @@ def test_a_short_list_fails_unless_allow_partial(run, sim):
     )
     partial = run(VpsServerInfo, allow_partial=True)
     assert not partial.failed and len(partial.result["servers"]) == 100
-    assert partial.warnings == [PARTIAL.format(url=https_url(sim)) + "returning the 100 servers read, which are not all of them"]
+    assert partial.warnings == [
+        PARTIAL.format(url=https_url(sim)) + "returning the 100 servers read, which are not all of them"
+    ]

@@ -75,7 +75,8 @@ def test_a_create_needs_the_fixed_fields(run, sim):
 def test_a_refused_create_is_the_apis_answer_field_by_field(run, sim):
     done = run(VpsServer, **dict(NEW, plan_id=99))
     assert done.result["msg"] == (
-        'the API rejected the request: plan_id: Invalid pk "99" - object does not exist. (POST /servers/ answered HTTP 400)'
+        'the API rejected the request: plan_id: Invalid pk "99" - object does not exist. '
+        "(POST /servers/ answered HTTP 400)"
     )
     assert done.result["failure"] == {
         "reason": "http_error",
@@ -220,8 +221,9 @@ def test_a_lost_create_never_takes_a_persons_server_of_the_name_for_its_own(run,
         "delete the others"
     )
     assert done.result["failure"] == dict(NO_DETAIL, reason="name_conflict")
-    assert f"server 'lp-1' (id {theirs['id']}) appeared meanwhile but does not match the request: not ours" in (
-        done.result["progress"]
+    assert (
+        f"server 'lp-1' (id {theirs['id']}) appeared meanwhile but does not match the request: not ours"
+        in (done.result["progress"])
     )
     assert sent(sim) == [("POST", "/servers/")] * 2
 

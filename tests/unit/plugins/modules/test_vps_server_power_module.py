@@ -39,9 +39,7 @@ def test_a_server_already_in_the_state_is_returned_unchanged(run, sim, status, s
     assert (done.result["server"]["id"], done.result["server"]["status"]) == (server_id, status)
 
 
-@pytest.mark.parametrize(
-    ("status", "action"), [("stopping", None), ("starting", "stop"), ("rebooting", "stop")]
-)
+@pytest.mark.parametrize(("status", "action"), [("stopping", None), ("starting", "stop"), ("rebooting", "stop")])
 def test_a_transition_is_waited_out_before_the_action_is_decided(run, sim, status, action):
     server_id = add(sim, "web-1", status)
     done = run(VpsServerPower, id=server_id, state="stopped")
@@ -62,7 +60,10 @@ def test_without_wait_the_server_is_read_once_more(run, sim):
     server_id = add(sim, "web-1")
     done = run(VpsServerPower, id=server_id, state="stopped", wait=False)
     assert done.result["server"]["status"] == "stopping" and "progress" not in done.result
-    assert sent(sim, changing=False)[-2:] == [("POST", f"/servers/{server_id}/stop/"), ("GET", f"/servers/{server_id}/")]
+    assert sent(sim, changing=False)[-2:] == [
+        ("POST", f"/servers/{server_id}/stop/"),
+        ("GET", f"/servers/{server_id}/"),
+    ]
 
 
 def test_an_action_whose_answer_was_lost_is_settled_by_reading_the_server_not_sent_again(run, sim):
@@ -82,7 +83,9 @@ def test_a_suspended_server_is_refused(run, sim):
     assert done.result["failure"] == dict(NO_DETAIL, reason="refused") and sent(sim) == []
 
 
-@pytest.mark.parametrize(("args", "message"), [({"id": 9}, "no server id 9 exists"), ({"name": "web-9"}, "no server named 'web-9' exists")])
+@pytest.mark.parametrize(
+    ("args", "message"), [({"id": 9}, "no server id 9 exists"), ({"name": "web-9"}, "no server named 'web-9' exists")]
+)
 def test_a_missing_server_fails_naming_how_it_was_looked_for(run, sim, args, message):
     add(sim, "web-1")
     done = run(VpsServerPower, state="started", **args)
