@@ -6,7 +6,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 name: vps
 short_description: VPS.org servers as an Ansible inventory
-version_added: 0.1.0
+version_added: 1.0.0
 author:
   - vpsorg.cloud maintainers (@vpsorg)
 description:
@@ -244,6 +244,10 @@ def names_this_plugin(path):
 
 class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
     NAME = "vpsorg.cloud.vps"
+    # The HTTP session and the clock of the run's budget: unit tests set them (the simulator in their
+    # process, their clock); not an option of the plugin.
+    _session = None
+    _clock = None
 
     def verify_file(self, path):
         if not super().verify_file(path):
@@ -388,10 +392,12 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
             raise AnsibleParserError(f"vpsorg.cloud.vps: {problems[0][1]}")
         timeout = self.get_option("wait_timeout")
         partial = self.get_option("allow_partial")
+        clock = {} if self._clock is None else {"clock": self._clock, "sleep": self._clock.sleep}
         return api.VpsClient(
             self._conf["api_url"],
             str(token),
-            budget=Budget(timeout, f"wait_timeout ({timeout} s)", start=self.get_option("page_concurrency")),
+            budget=Budget(timeout, f"wait_timeout ({timeout} s)", start=self.get_option("page_concurrency"), **clock),
+            session=self._session,
             page_concurrency=self.get_option("page_concurrency"),
             on_partial=(lambda message: self.display.warning(f"vpsorg.cloud.vps: {message}")) if partial else None,
             validate_certs=self.get_option("validate_certs"),
