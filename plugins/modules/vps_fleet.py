@@ -7,7 +7,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 module: vps_fleet
 short_description: Make many VPS.org servers match their description at once
-version_added: 0.2.0
+version_added: 1.0.0
 description:
   - Converges a whole fleet in one task. The account is listed once; each entry of O(servers) is planned with the same
     rules as M(vpsorg.cloud.vps_server) and M(vpsorg.cloud.vps_server_power); creates, updates, power actions and

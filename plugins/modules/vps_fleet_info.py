@@ -7,7 +7,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 module: vps_fleet_info
 short_description: Describe a VPS.org account as a fleet file
-version_added: 0.2.0
+version_added: 1.0.0
 description:
   - Reads every server of the account and returns it as the fleet M(vpsorg.cloud.vps_fleet) and the role
     C(vpsorg.cloud.servers) read, so an account that already has servers can be adopted. Never changes anything.

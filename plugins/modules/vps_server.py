@@ -7,7 +7,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 module: vps_server
 short_description: Create, update and delete VPS.org servers
-version_added: 0.1.0
+version_added: 1.0.0
 description:
   - Makes sure a VPS.org server exists with the given settings, or does not exist.
   - A server is found by O(id) or by its unique O(name). Several servers with the same name make the task fail and

@@ -7,7 +7,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 module: vps_server_info
 short_description: List VPS.org servers or show one in detail
-version_added: 0.1.0
+version_added: 1.0.0
 description:
   - Returns the servers of the account that match all given filters. Never changes anything.
   - O(status) and O(location) are applied by the API; O(name) is matched exactly on the answer.

@@ -7,7 +7,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 module: vps_server_power
 short_description: Start, stop or restart a VPS.org server
-version_added: 0.1.0
+version_added: 1.0.0
 description:
   - Brings a server into the requested power state, only when it is not there already.
   - A server in a transitional status (C(provisioning), C(starting), C(stopping), C(rebooting)) is waited out before
