@@ -13,6 +13,7 @@ from __future__ import annotations
 import itertools
 import random
 import re
+import types
 
 import pytest
 import responses
@@ -69,7 +70,7 @@ def sent(sim):
 
 @pytest.fixture
 def foreign(clock):
-    """(responses mock, make(**options) -> VpsClient at FOREIGN with retries 2 and a seeded jitter)."""
+    """.mock (responses), .url, .token, .make(**options): a VpsClient at .url, retries 2 and a seeded jitter."""
     with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
 
         def make(bound=600, token=FOREIGN_TOKEN, **options):
@@ -77,4 +78,4 @@ def foreign(clock):
             options = {"retries": 2, "rng": random.Random(3), **options}
             return VpsClient(options.pop("api_url", FOREIGN), token, budget=budget, **options)
 
-        yield mock, make
+        yield types.SimpleNamespace(mock=mock, url=FOREIGN, token=FOREIGN_TOKEN, make=make)

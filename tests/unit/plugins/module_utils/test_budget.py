@@ -36,9 +36,11 @@ def answer(budget, status=200, retry_after=None):
 
 
 def in_thread(job):
-    thread = threading.Thread(target=job)
+    """Run job in another thread; a job that blocks for ever fails the test instead of hanging it."""
+    thread = threading.Thread(target=job, daemon=True)
     thread.start()
-    thread.join(10)
+    thread.join(5)
+    assert not thread.is_alive(), "blocked"
 
 
 # -- time ------------------------------------------------------------------------------------------
@@ -65,7 +67,7 @@ def test_a_wait_that_fits_is_waited_and_one_that_does_not_ends_the_task_at_once(
         str(err.value),
     )
     when = datetime.datetime.strptime(str(err.value)[-23:-4], "%Y-%m-%d %H:%M:%S")
-    soon = datetime.datetime.now(datetime.timezone.utc).replace(tzinfo=None) + datetime.timedelta(seconds=2)
+    soon = datetime.datetime.now(datetime.UTC).replace(tzinfo=None) + datetime.timedelta(seconds=2)
     assert abs((when - soon).total_seconds()) < 3
 
 
@@ -120,7 +122,7 @@ def test_a_pace_longer_than_what_remains_ends_the_task_at_once(clock):
     answer(budget, 429)  # 3 taken in the 10 s between two 429s: 3.7 s apart, the third after it ends too late
     for _request in range(2):
         answer(budget)
-    with pytest.raises(OutOfTimeError, match="^waiting for the API's rate limit would take 4 s, more than the 3 s"):
+    with pytest.raises(OutOfTimeError, match=r"^waiting for the API's rate limit would take 4 s, more than the 3 s"):
         answer(budget)
 
 
@@ -284,7 +286,9 @@ def test_no_more_requests_are_in_flight_than_the_limit_whatever_the_threads(cloc
         return True
 
     # Ten threads, five requests in flight at most: the budget, not the pool, decides.
-    assert run_all(budget, [(n, job) for n in range(60)], most=10) == dict.fromkeys(range(60), (True, None))
+    outcomes = {}
+    in_thread(lambda: outcomes.update(run_all(budget, [(n, job) for n in range(60)], most=10)))
+    assert outcomes == dict.fromkeys(range(60), (True, None))
     assert max(seen[:2]) <= 2 and max(seen) == 5 == budget.limit
 
 
