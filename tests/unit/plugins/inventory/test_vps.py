@@ -1,9 +1,12 @@
-"""The vpsorg.cloud.vps inventory plugin against a fake client: options, hostvars, naming, cache, errors."""
+"""The vpsorg.cloud.vps inventory plugin on the simulator in the test process, with the real client on the
+test's clock: file names, options, hostvars, naming, the budget, short lists, errors, constructed, cache."""
 
 from __future__ import annotations
 
 import json
+import re
 import sys
+import threading
 from pathlib import Path
 
 import pytest
@@ -14,69 +17,9 @@ from ansible.parsing.dataloader import DataLoader
 from ansible.plugins.loader import inventory_loader
 from ansible_collections.vpsorg.cloud.plugins.inventory import vps
 from ansible_collections.vpsorg.cloud.plugins.module_utils import client
-from ansible_collections.vpsorg.cloud.plugins.module_utils.errors import VpsApiError
 from compat import templated_int
-
-TOKEN = "tok-SECRET-inventory-42"
-
-
-def summary(server_id, name, status="active", ip="203.0.113.10", location="us-west", **extra):
-    return dict(
-        {
-            "id": server_id,
-            "name": name,
-            "hostname": f"{name}.example.com",
-            "status": status,
-            "ip_address": ip,
-            "location": location,
-            "plan": {"id": 1, "name": "Standard VPS", "vcpus": 2, "memory": 4096, "storage": 80},
-            "os": {"id": 5, "name": "Ubuntu 22.04 LTS"},
-            "backups_enabled": False,
-            "created_at": "2025-01-01T00:00:00Z",
-            "updated_at": "2025-01-02T00:00:00Z",
-        },
-        **extra,
-    )
-
-
-def detail(server):
-    return dict(
-        server,
-        ipv6_address=f"2001:db8::{server['id']}",
-        plan=dict(server["plan"], bandwidth=2048),
-        resource_usage={"cpu_percent": 1.5, "memory_used": 512, "disk_used": 10, "bandwidth_used": 3},
-    )
-
-
-class FakeClient:
-    """Stands in for VpsClient; records what the plugin asked for."""
-
-    instances = []
-    servers = []
-    errors = []
-    missing_ids = ()
-
-    def __init__(self, api_url, api_token, **kwargs):
-        self.api_url = api_url
-        self.api_token = api_token
-        self.kwargs = kwargs
-        self.list_calls = []
-        self.detail_calls = []
-        self.request_count = 0
-        FakeClient.instances.append(self)
-
-    def list_servers(self, filters=None, page_size=None, partial_ok=False):
-        self.list_calls.append({"filters": filters, "page_size": page_size, "partial_ok": partial_ok})
-        self.request_count += 1
-        if FakeClient.errors:
-            raise FakeClient.errors[0]
-        return [dict(server) for server in FakeClient.servers]
-
-    def get_server_or_none(self, server_id):
-        self.detail_calls.append(server_id)
-        if server_id in FakeClient.missing_ids:
-            return None
-        return detail(next(s for s in FakeClient.servers if s["id"] == server_id))
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 
 class Recorder:
@@ -97,30 +40,6 @@ class Recorder:
     def warning(self, msg, formatted=False):
         self.messages["warning"].append(msg)
 
-    def text(self, kind):
-        return "\n".join(self.messages[kind])
-
-
-@pytest.fixture(autouse=True)
-def fake_client(monkeypatch):
-    FakeClient.instances = []
-    FakeClient.servers = [summary(1, "web-1"), summary(2, "db-1", location="us-east")]
-    FakeClient.errors = []
-    FakeClient.missing_ids = ()
-    monkeypatch.setattr(client, "VpsClient", FakeClient)
-    # The fake needs no HTTP library, so these tests also run where requests is not installed.
-    monkeypatch.setattr(client, "HAS_REQUESTS", True)
-    monkeypatch.setenv("VPS_API_TOKEN", TOKEN)
-    monkeypatch.setenv("VPS_API_URL", "https://api.test/api/v1")
-    return FakeClient
-
-
-@pytest.fixture
-def extra_vars(monkeypatch):
-    values = {}
-    monkeypatch.setattr("ansible.plugins.inventory.load_extra_vars", lambda loader: dict(values))
-    return values
-
 
 def make_plugin():
     plugin = vps.InventoryModule()
@@ -134,15 +53,34 @@ def make_plugin():
 
 
 class Run:
-    def __init__(self, tmp_path):
-        self.tmp_path = tmp_path
-        self.plugin = None
-        self.inventory = None
+    """run(config, cache=True, name=...): one parse of an inventory file; .hosts, .hostvars(host), .seen."""
+
+    def __init__(self, tmp_path, sim, clock):
+        self.tmp_path, self.sim, self.clock = tmp_path, sim, clock
+        self.url = sim.api_url.replace("http://", "https://", 1)
+        self.seen = []  # what each request was sent with
+        self.before = None  # before(method, url): a person acting as a request leaves
+        self.plugin = self.inventory = None
+
+    def session(self):
+        http = self.sim.session()
+        http.mount(self.url.split("/api/")[0], http.get_adapter(self.sim.api_url))
+        send = http.request
+
+        def request(method, url, **kwargs):
+            self.seen.append(dict(kwargs, method=method, url=url, thread=threading.current_thread().name))
+            if self.before:
+                self.before(method, url)
+            return send(method, url, **kwargs)
+
+        http.request = request
+        return http
 
     def __call__(self, config=None, cache=True, name="test.vps.yml"):
         path = self.tmp_path / name
         path.write_text(yaml.safe_dump(dict({"plugin": "vpsorg.cloud.vps"}, **(config or {}))))
         self.plugin = make_plugin()
+        self.plugin._session, self.plugin._clock = self.session(), self.clock
         self.inventory = InventoryData()
         self.plugin.parse(self.inventory, DataLoader(), str(path), cache=cache)
         # What InventoryManager does after a successful parse of a Cacheable source.
@@ -152,336 +90,393 @@ class Run:
 
     @property
     def hosts(self):
-        return self.inventory.hosts
+        return set(self.inventory.hosts)
+
+    def said(self, kind):
+        return self.plugin.display.messages[kind]
 
     def hostvars(self, host):
         return self.inventory.get_host(host).get_vars()
 
-    def group_hosts(self, group):
-        return sorted(host.name for host in self.inventory.groups[group].get_hosts())
+    def group(self, name):
+        return sorted(host.name for host in self.inventory.groups[name].get_hosts())
 
 
 @pytest.fixture
-def run(tmp_path):
-    return Run(tmp_path)
+def run(tmp_path, sim, clock, monkeypatch):
+    monkeypatch.setenv("VPS_API_TOKEN", sim.token)
+    monkeypatch.setenv("VPS_API_URL", sim.api_url.replace("http://", "https://", 1))
+    return Run(tmp_path, sim, clock)
 
 
-# -- file selection ---------------------------------------------------------------------
+@pytest.fixture
+def account(sim):
+    """web-1 in us-west, web-2 in us-east (both active), fresh-1 provisioning in us-west: as the API lists them."""
+    sim.seed(2, name_prefix="web")
+    sim.seed(1, name_prefix="fresh", status="provisioning", location="us-west")
+    listed = sim.session().get(f"{sim.api_url}/servers/", headers={"Authorization": f"Bearer {sim.token}"})
+    sim.clear_requests()
+    return {server["name"]: server for server in listed.json()["results"]}
+
+
+@pytest.fixture
+def extra_vars(monkeypatch):
+    values = {}
+    monkeypatch.setattr("ansible.plugins.inventory.load_extra_vars", lambda loader: dict(values))
+    return values
+
+
+# -- file selection ---------------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize(
-    ("name", "accepted"),
-    [("vps.yml", True), ("prod.vps.yaml", True), ("my_vps.yml", True), ("hosts.yml", False), ("vps.json", False)],
+    ("name", "text", "accepted", "warned"),
+    [
+        ("vps.yml", "plugin: vpsorg.cloud.vps\n", True, False),
+        ("prod.vps.yaml", "plugin: vpsorg.cloud.vps\n", True, False),
+        ("my_vps.yml", "plugin: vpsorg.cloud.vps\n", True, False),
+        ("hosts.yml", "plugin: 'vpsorg.cloud.vps'  # prod\n", False, True),
+        ("vps.json", "plugin: vpsorg.cloud.vps\n", False, True),
+        ("hosts.yml", "plugin: other.collection.vps\n", False, False),
+    ],
 )
-def test_verify_file_accepts_only_vps_yml_names(tmp_path, name, accepted):
+def test_only_files_named_vps_yml_are_read_and_a_misnamed_one_of_ours_is_warned_about(
+    tmp_path, name, text, accepted, warned
+):
     path = tmp_path / name
-    path.write_text("plugin: vpsorg.cloud.vps\n")
-    assert make_plugin().verify_file(str(path)) is accepted
-
-
-def test_verify_file_rejects_missing_file(tmp_path):
+    path.write_text(text)
+    plugin = make_plugin()
+    assert plugin.verify_file(str(path)) is accepted
+    reason = (
+        f"vpsorg.cloud.vps: not reading {path}: the file name of a vpsorg.cloud.vps inventory must end in vps.yml "
+        "or vps.yaml (for example prod.vps.yml)"
+    )
+    assert plugin.display.messages["warning"] == ([reason] if warned else [])
+    assert plugin.display.messages["vvv"] == ([reason] if not accepted and not warned else [])
     assert make_plugin().verify_file(str(tmp_path / "absent.vps.yml")) is False
 
 
-# -- hosts and hostvars -----------------------------------------------------------------
+# -- hosts and hostvars -----------------------------------------------------------------------------
 
 
-def test_every_field_becomes_a_prefixed_hostvar(run):
+def test_every_documented_field_becomes_a_prefixed_hostvar(run, account):
     run()
-    assert set(run.hosts) == {"web-1", "db-1"}
-    hostvars = run.hostvars("web-1")
-    expected = {f"vps_{key}": value for key, value in summary(1, "web-1").items()}
-    assert {key: value for key, value in hostvars.items() if key.startswith("vps_")} == expected
-    assert hostvars["ansible_host"] == "203.0.113.10"
+    assert run.hosts == {"web-1", "web-2", "fresh-1"}
+    for name, server in account.items():
+        hostvars = {key: value for key, value in run.hostvars(name).items() if key.startswith("vps_")}
+        assert hostvars == {f"vps_{key}": value for key, value in server.items()}
+    assert run.hostvars("web-1")["ansible_host"] == account["web-1"]["ip_address"]
+    # A server without an address yet is added without ansible_host, and the reason is shown at -v.
+    assert "ansible_host" not in run.hostvars("fresh-1") and run.hostvars("fresh-1")["vps_ip_address"] is None
+    fresh = account["fresh-1"]["id"]
+    assert (
+        f"vpsorg.cloud.vps: server fresh-1 (id {fresh}, status provisioning) has no ip_address yet; added without "
+        "ansible_host"
+    ) in run.said("v")
+    assert "vpsorg.cloud.vps: 3 servers in 1 list requests" in run.said("v")
 
 
-def test_custom_hostvars_prefix(run):
+def test_a_custom_prefix_names_every_hostvar(run, account):
     run({"hostvars_prefix": "cloud_"})
-    hostvars = run.hostvars("web-1")
-    assert hostvars["cloud_id"] == 1
-    assert not any(key.startswith("vps_") for key in hostvars)
-
-
-def test_server_without_address_is_kept_without_ansible_host(run, fake_client):
-    fake_client.servers.append(summary(3, "fresh", status="provisioning", ip=None))
-    run()
-    assert "fresh" in run.hosts
-    hostvars = run.hostvars("fresh")
-    assert "ansible_host" not in hostvars
-    assert hostvars["vps_ip_address"] is None
-    assert "fresh" in run.plugin.display.text("v")
-    assert "provisioning" in run.plugin.display.text("v")
+    assert run.hostvars("web-1")["cloud_id"] == account["web-1"]["id"]
+    assert not any(key.startswith("vps_") for key in run.hostvars("web-1"))
 
 
 @pytest.mark.parametrize(
-    ("source", "expected"),
-    [("name", "web-1"), ("hostname", "web-1.example.com"), ("ip_address", "203.0.113.10")],
+    ("config", "hosts", "said"),
+    [
+        ({"inventory_hostname": "hostname"}, {"web-1", "web-2", "fresh-1"}, None),
+        (
+            {"inventory_hostname": "ip_address"},
+            {"web-1", "web-2", "fresh-1"},
+            "has no ip_address; named by its server name",
+        ),
+        (
+            {"inventory_hostname": "template", "inventory_hostname_template": "{{ vps_name }}.{{ vps_location }}"},
+            {"web-1.us-west", "web-2.us-east", "fresh-1.us-west"},
+            None,
+        ),
+    ],
 )
-def test_inventory_hostname_choices(run, source, expected):
-    run({"inventory_hostname": source})
-    assert expected in run.hosts
+def test_inventory_hostname_comes_from_the_chosen_field(run, account, config, hosts, said):
+    run(config)
+    if config["inventory_hostname"] == "ip_address":
+        hosts = {account["web-1"]["ip_address"], account["web-2"]["ip_address"], "fresh-1"}
+    assert run.hosts == hosts
+    if said:
+        assert f"vpsorg.cloud.vps: server fresh-1 (id {account['fresh-1']['id']}) {said}" in run.said("v")
 
 
-def test_inventory_hostname_falls_back_to_name_when_field_is_empty(run, fake_client):
-    fake_client.servers.append(summary(3, "fresh", status="provisioning", ip=None))
-    run({"inventory_hostname": "ip_address"})
-    assert "fresh" in run.hosts
-    assert "203.0.113.10" in run.hosts
-    assert "no ip_address" in run.plugin.display.text("v")
+def test_servers_sharing_a_name_are_all_kept_the_oldest_under_the_plain_name(run, sim):
+    for name in ("web", "web", "web-10002"):
+        sim.seed(1, name_prefix=name)
+    # web-1, web-1 and web-10002-1 as host names web_1, web_1 and web_10002_1: every one is kept.
+    run({"inventory_hostname": "template", "inventory_hostname_template": "{{ vps_name | replace('-', '_') }}"})
+    assert {host: run.hostvars(host)["vps_id"] for host in run.hosts} == {
+        "web_1": 10001,
+        "web_1_10002": 10002,
+        "web_10002_1": 10003,
+    }
+    assert run.said("warning") == [
+        "vpsorg.cloud.vps: several servers share an inventory name; later ones got an _<id> suffix: "
+        "web_1 (id 10002, also id 10001)"
+    ]
 
 
-def test_inventory_hostname_template(run):
-    run({"inventory_hostname": "template", "inventory_hostname_template": "{{ vps_name }}.{{ vps_location }}"})
-    assert set(run.hosts) == {"web-1.us-west", "db-1.us-east"}
-
-
-def test_inventory_hostname_template_is_required_with_template(run):
-    with pytest.raises(AnsibleParserError, match="inventory_hostname_template"):
-        run({"inventory_hostname": "template"})
-
-
-def test_duplicate_names_keep_every_server(run, fake_client):
-    fake_client.servers = [summary(7, "web"), summary(3, "web", ip="203.0.113.3")]
-    run()
-    assert set(run.hosts) == {"web", "web_7"}
-    # The lowest id keeps the plain name, so the name does not move between runs.
-    assert run.hostvars("web")["vps_id"] == 3
-    assert "web (id 7, also id 3)" in run.plugin.display.text("warning")
-
-
-def test_renamed_duplicate_never_replaces_another_server(run, fake_client):
-    fake_client.servers = [summary(2, "web_7"), summary(3, "web"), summary(7, "web")]
-    run()
-    assert {run.hostvars(host)["vps_id"] for host in run.hosts} == {2, 3, 7}
-
-
-@pytest.mark.parametrize(("source", "expected"), [("hostname", "web-1.example.com"), ("none", None)])
-def test_ansible_host_source(run, source, expected):
+@pytest.mark.parametrize(("source", "expected"), [("hostname", "web-1"), ("none", None)])
+def test_ansible_host_comes_from_the_chosen_field(run, account, source, expected):
     run({"ansible_host_source": source})
     assert run.hostvars("web-1").get("ansible_host") == expected
 
 
-def test_ipv6_ansible_host_needs_details(run):
-    with pytest.raises(AnsibleParserError, match="fetch_details"):
-        run({"ansible_host_source": "ipv6_address"})
+# -- options ----------------------------------------------------------------------------------------
+
+BAD = {  # option: (a bad value, the sentence that refuses it)
+    "api_url": ("admin.vps.org", "api_url must be an http:// or https:// URL with a host name, got 'admin.vps.org'"),
+    "api_timeout": (0, "api_timeout must be a positive number of seconds, got 0"),
+    "api_retries": (-1, "api_retries must be 0 or more, got -1"),
+    "page_size": (0, "page_size must be a positive number, got 0"),
+    "details_concurrency": (65, "details_concurrency must be between 1 and 64, got 65"),
+    "page_concurrency": (0, "page_concurrency must be between 1 and 64, got 0"),
+    "wait_timeout": (-1, "wait_timeout must be a positive number of seconds, got -1"),
+    "filters": ({"plan": 1, "name": "x"}, "unsupported filters name, plan; the API filters by status and location"),
+}
 
 
-# -- requests ------------------------------------------------------------------------------
-
-
-def test_filters_and_page_size_go_to_the_api(run, fake_client):
-    run({"filters": {"status": "active", "location": "us-west"}, "page_size": 250})
-    (client,) = fake_client.instances
-    # The inventory only reports: a list that comes back short is taken, with a warning.
-    assert client.list_calls == [
-        {"filters": {"status": "active", "location": "us-west"}, "page_size": 250, "partial_ok": True}
-    ]
-
-
-def test_unknown_filter_is_refused_before_any_request(run, fake_client):
-    with pytest.raises(AnsibleParserError, match="unsupported filters plan"):
-        run({"filters": {"plan": "1"}})
-    assert fake_client.instances == []
-
-
-def test_connection_options_reach_the_client(run, fake_client):
-    run({"validate_certs": False, "api_timeout": 7, "api_retries": 2})
-    (client,) = fake_client.instances
-    assert client.api_url == "https://api.test/api/v1"
-    assert client.api_token == TOKEN
-    assert client.kwargs["validate_certs"] is False
-    assert client.kwargs["timeout"] == 7
-    assert client.kwargs["retries"] == 2
-
-
-def test_fetch_details_reads_each_server_and_keeps_order(run, fake_client):
-    fake_client.servers = [summary(i, f"web-{i}") for i in range(1, 21)]
-    fake_client.missing_ids = (5,)
-    run({"fetch_details": True, "details_concurrency": 4, "ansible_host_source": "ipv6_address"})
-    details = sorted(i for client in fake_client.instances for i in client.detail_calls)
-    assert details == list(range(1, 21))
-    # one list client plus at most one client per worker thread
-    assert len(fake_client.instances) <= 1 + 4
-    assert run.hostvars("web-2")["vps_ipv6_address"] == "2001:db8::2"
-    assert run.hostvars("web-2")["vps_resource_usage"]["cpu_percent"] == 1.5
-    assert run.hostvars("web-2")["ansible_host"] == "2001:db8::2"
-    # a server deleted between list and detail keeps its summary
-    assert "vps_ipv6_address" not in run.hostvars("web-5")
-    assert "disappeared" in run.plugin.display.text("v")
-
-
-def test_no_detail_requests_by_default(run, fake_client):
-    run()
-    assert all(client.detail_calls == [] for client in fake_client.instances)
-
-
-# -- templating ----------------------------------------------------------------------------
-
-
-def test_token_templated_from_extra_vars(run, fake_client, extra_vars, monkeypatch):
-    monkeypatch.delenv("VPS_API_TOKEN")
-    extra_vars["my_token"] = "from-extra-vars"
-    run({"api_token": "{{ my_token }}", "filters": {"status": "{{ wanted | default('active') }}"}})
-    (client,) = fake_client.instances
-    assert client.api_token == "from-extra-vars"
-    assert client.list_calls[0]["filters"] == {"status": "active"}
-
-
-def test_token_from_env_lookup(run, fake_client, monkeypatch):
-    monkeypatch.setenv("OTHER_TOKEN", "via-lookup")
-    run({"api_token": "{{ lookup('env', 'OTHER_TOKEN') }}"})
-    assert fake_client.instances[0].api_token == "via-lookup"
-
-
-def test_undefined_template_names_the_option(run, extra_vars):
-    with pytest.raises(AnsibleParserError, match="api_token could not be templated") as caught:
-        run({"api_token": "{{ not_defined_anywhere }}"})
-    assert "not_defined_anywhere" in str(caught.value)
-    assert "\n" not in str(caught.value)
-
-
-def test_missing_token_is_one_clear_line(run, monkeypatch):
-    monkeypatch.delenv("VPS_API_TOKEN")
-    with pytest.raises(AnsibleParserError, match="api_token is empty"):
-        run()
-
-
-@pytest.mark.parametrize("option", ["validate_certs", "fetch_details"])
-def test_word_that_is_not_a_boolean_is_refused(run, fake_client, option):
-    with pytest.raises(AnsibleParserError, match=f"{option} must be true or false"):
-        run({option: "maybe"})
-    assert fake_client.instances == []
-
-
-def test_boolean_words_are_accepted(run, fake_client):
-    run({"validate_certs": "no"})
-    assert fake_client.instances[0].kwargs["validate_certs"] is False
-
-
-def test_missing_requests_library_is_named(run, fake_client, monkeypatch):
-    monkeypatch.setattr(client, "HAS_REQUESTS", False)
-    with pytest.raises(AnsibleError, match="requests is required"):
-        run()
-    assert fake_client.instances == []
-
-
-def test_bad_api_url(run):
-    with pytest.raises(AnsibleParserError, match="api_url must be"):
-        run({"api_url": "admin.vps.org"})
-
-
-def test_plain_http_to_remote_host_warns(run):
-    run({"api_url": "http://vps.example.com/api/v1"})
-    assert "plain HTTP" in run.plugin.display.text("warning")
-
-
-# -- errors ------------------------------------------------------------------------------
+@settings(suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(bad=st.lists(st.sampled_from(list(BAD)), min_size=1, unique=True))
+def test_every_bad_option_is_named_in_one_error_before_any_request(run, sim, bad):
+    with pytest.raises(AnsibleParserError) as error:
+        run({option: BAD[option][0] for option in bad})
+    assert str(error.value) == "vpsorg.cloud.vps: " + "; ".join(BAD[option][1] for option in BAD if option in bad)
+    assert sim.requests() == []
 
 
 @pytest.mark.parametrize(
-    ("error", "expected"),
+    ("config", "message"),
     [
-        (VpsApiError("API token missing or invalid", status=401, method="GET", path="/servers/"), "token missing"),
-        (VpsApiError("cannot reach the VPS.org API at x", method="GET", path="/servers/"), "cannot reach"),
-        (VpsApiError("the VPS.org API failed with a server error (HTTP 503)", status=503), "server error"),
-        # An API (or proxy) that echoes the request's Authorization header into its error text.
+        ({"inventory_hostname": "template"}, "inventory_hostname: template needs inventory_hostname_template"),
         (
-            VpsApiError(f"the API rejected the request: request had Authorization: Bearer {TOKEN}", status=400),
-            "rejected the request",
+            {"ansible_host_source": "ipv6_address"},
+            "ansible_host_source: ipv6_address needs fetch_details: true (only the server detail carries ipv6_address)",
         ),
+        ({"validate_certs": "maybe"}, "validate_certs must be true or false, got 'maybe'"),
+        ({"fetch_details": "sometimes"}, "fetch_details must be true or false, got 'sometimes'"),
     ],
 )
-def test_api_errors_become_one_line_ansible_errors(run, fake_client, error, expected):
-    fake_client.errors = [error]
-    with pytest.raises(AnsibleError) as caught:
+def test_options_that_do_not_go_together_are_refused_before_any_request(run, sim, config, message):
+    with pytest.raises(AnsibleParserError) as error:
+        run(config)
+    assert str(error.value) == f"vpsorg.cloud.vps: {message}" and sim.requests() == []
+
+
+def test_the_most_at_a_time_and_boolean_words_are_accepted_and_connection_options_go_with_each_request(run, account):
+    run({"details_concurrency": 64, "page_concurrency": 64, "fetch_details": True, "validate_certs": "no"})
+    run({"api_timeout": 7, "page_size": 250, "filters": {"status": "active", "location": "us-west"}})
+    assert {(request["timeout"], request["verify"]) for request in run.seen[:4]} == {(30, False)}
+    assert [(request["timeout"], request["verify"]) for request in run.seen[4:]] == [(7, True)]
+    assert run.sim.requests()[-1]["query"] == "location=us-west&status=active&page_size=250"
+    assert run.hosts == {"web-1"} and run.sim.requests()[-1]["user_agent"].endswith(" inventory")
+
+
+def test_plain_http_to_a_remote_host_is_warned_about(run, sim):
+    run({"api_url": sim.api_url})
+    assert run.said("warning") == [
+        f"api_url {sim.api_url} uses plain HTTP to a remote host: the API token is sent unencrypted. Use https://."
+    ]
+    run()
+    assert run.said("warning") == []
+
+
+# -- the API: details, the budget, short lists, errors ----------------------------------------------
+
+
+@pytest.mark.parametrize("concurrency", [1, 4])
+def test_fetch_details_reads_each_server_in_list_order_and_keeps_the_summary_of_one_deleted_meanwhile(
+    run, sim, concurrency
+):
+    sim.seed(20, name_prefix="web")
+
+    def delete_web_6(method, url):  # a person deletes web-6 as the first detail is read
+        if url.endswith("/servers/10001/"):
+            sim.session().delete(f"{sim.api_url}/servers/10006/", headers={"Authorization": f"Bearer {sim.token}"})
+
+    run.before = delete_web_6
+    run({"fetch_details": True, "details_concurrency": concurrency, "ansible_host_source": "ipv6_address"})
+    threads = {request["thread"] for request in run.seen[1:]}
+    assert threads == {"MainThread"} if concurrency == 1 else "MainThread" not in threads
+    details = sorted(e["path"] for e in sim.requests() if e["method"] == "GET" and e["path"] != "/api/v1/servers/")
+    assert details == sorted(f"/api/v1/servers/{10000 + n}/" for n in range(1, 21))
+    assert [run.hostvars(host)["vps_id"] for host in run.inventory.hosts] == list(range(10001, 10021))
+    assert run.hostvars("web-2")["vps_ipv6_address"] == run.hostvars("web-2")["ansible_host"]
+    assert set(run.hostvars("web-2")["vps_resource_usage"]) == {
+        "cpu_percent",
+        "memory_used",
+        "disk_used",
+        "bandwidth_used",
+    }
+    assert "vps_ipv6_address" not in run.hostvars("web-6") and "vps_ipv6_address" in run.hostvars("web-7")
+    assert "vpsorg.cloud.vps: server web-6 (id 10006) disappeared while reading details; keeping its summary" in (
+        run.said("v")
+    )
+
+
+def test_no_detail_is_read_by_default(run, account):
+    run()
+    assert [entry["path"] for entry in run.sim.requests()] == ["/api/v1/servers/"]
+
+
+def test_fetch_details_at_a_rate_limit_lists_every_server(run, sim, clock):
+    sim.seed(40)
+    sim.set_rate_limit(5, 5)
+    run({"fetch_details": True})
+    assert len(run.hosts) == 40 and all("vps_backups_enabled" in run.hostvars(host) for host in run.hosts)
+    assert sim.counters()["throttled"] >= 1 and sum(clock.sleeps) >= 7
+    assert len([entry for entry in sim.requests() if entry["status"] == 200]) == 41
+
+
+@pytest.mark.parametrize(("config", "bound"), [({}, 600), ({"wait_timeout": 30}, 30)])
+def test_a_retry_after_longer_than_what_remains_of_wait_timeout_fails_at_once(run, sim, clock, config, bound):
+    sim.add_fault(kind="status", status=429, retry_after=bound + 1, count=1)
+    with pytest.raises(AnsibleError) as error:
+        run(config)
+    assert re.fullmatch(
+        rf"vpsorg\.cloud\.vps: the pause the API asked for \(GET /servers/ answered HTTP 429 \(rate limited\) and "
+        rf"asked: {bound + 1} s\) would take {bound + 1} s, more than the {bound} s left of wait_timeout "
+        rf"\({bound} s\); the task stops now instead: try again after [-\d]+ [:\d]+ UTC",
+        str(error.value),
+    )
+    assert clock.sleeps == []
+    sim.add_fault(kind="status", status=429, retry_after=bound, count=1)
+    run(config)
+    assert clock.sleeps == [bound]
+
+
+def test_a_short_list_fails_the_inventory_unless_allow_partial(run, sim):
+    sim.seed(150)
+    sim.short_list(kind="gone", status=404, from_page=2)
+    what = (
+        f"vpsorg.cloud.vps: api_url {run.url}: the server list's pages do not fit together although the list did not "
+        "change: page 2 of 2 answered HTTP 404 in each of 3 reads, while every read counted 150 servers; those pages "
+        "are not the API's pages (does a `next` link leave api_url's path?); "
+    )
+    with pytest.raises(AnsibleError) as error:
         run()
-    message = str(caught.value)
-    assert expected in message
-    assert message.startswith("vpsorg.cloud.vps: ")
-    assert "\n" not in message
-    assert TOKEN not in message
+    assert str(error.value) == what + (
+        "nothing is created, changed or deleted on a list that may miss servers (allow_partial: true adds them)"
+    )
+    run({"allow_partial": True})
+    assert len(run.hosts) == 100
+    assert run.said("warning") == [what + "returning the 100 servers read, which are not all of them"]
 
 
-# -- constructed -------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("config", "fault", "expected"),
+    [
+        ({"api_token": "unknown-SECRET-token"}, None, "API token missing or invalid (GET /servers/ answered HTTP 401)"),
+        ({"api_retries": 0}, 503, "the VPS.org API failed with a server error (HTTP 503); try again later"),
+        ({"api_url": "https://vps-sim.invalid/api/v2"}, None, "has no server list: GET /servers/ answered HTTP 404"),
+    ],
+)
+def test_api_errors_are_one_line_without_the_token(run, sim, config, fault, expected):
+    # An API that repeats the request's Authorization header in its errors.
+    sim.set_modes(echo_token=True)
+    if fault:
+        sim.add_fault(kind="status", status=fault, count=1)
+    with pytest.raises(AnsibleError) as error:
+        run(config)
+    message = str(error.value)
+    assert message.startswith("vpsorg.cloud.vps: ") and expected in message and "\n" not in message
+    assert sim.token not in message and "unknown-SECRET-token" not in message
 
 
-def test_compose_groups_and_keyed_groups(run):
+# -- templated options ------------------------------------------------------------------------------
+
+
+def test_the_token_and_filters_can_come_from_extra_vars_and_lookups(run, sim, extra_vars, monkeypatch):
+    sim.set_balance("team-b-token", 100)
+    sim.seed(1, name_prefix="team-b", token="team-b-token", status="stopped")
+    monkeypatch.delenv("VPS_API_TOKEN")
+    extra_vars["my_token"] = "team-b-token"
+    run({"api_token": "{{ my_token }}", "filters": {"status": "{{ wanted | default('stopped') }}"}})
+    assert run.hosts == {"team-b-1"} and sim.requests()[-1]["query"] == "status=stopped&page_size=100"
+    monkeypatch.setenv("OTHER_TOKEN", "team-b-token")
+    assert run({"api_token": "{{ lookup('env', 'OTHER_TOKEN') }}"}).hosts == {"team-b-1"}
+
+
+@pytest.mark.parametrize(
+    ("config", "message"),
+    [
+        (
+            {"api_token": "{{ not_defined_anywhere }}"},
+            "option api_token could not be templated: 'not_defined_anywhere' is undefined",
+        ),
+        (None, "api_token is empty"),
+    ],
+)
+def test_a_token_that_cannot_be_had_is_one_line_naming_the_option(run, sim, extra_vars, monkeypatch, config, message):
+    monkeypatch.delenv("VPS_API_TOKEN")
+    with pytest.raises(AnsibleParserError) as error:
+        run(config)
+    assert str(error.value).startswith(f"vpsorg.cloud.vps: {message}") and "\n" not in str(error.value)
+    assert sim.requests() == []
+
+
+def test_without_requests_the_library_is_named_before_any_request(run, sim, monkeypatch):
+    monkeypatch.setattr(client, "HAS_REQUESTS", False)
+    with pytest.raises(AnsibleError) as error:
+        run()
+    assert str(error.value) == "vpsorg.cloud.vps: the Python library requests is required but not installed"
+    assert sim.requests() == []
+
+
+def test_the_plugin_module_does_not_speak_http():
+    source = Path(vps.__file__).read_text(encoding="utf-8")
+    assert "import requests" not in source
+    assert "requests" not in {name.split(".")[0] for name in sys.modules[vps.__name__].__dict__}
+
+
+# -- constructed ------------------------------------------------------------------------------------
+
+
+def test_compose_groups_and_keyed_groups_see_the_hostvars(run, account):
     run(
         {
-            "compose": {"ansible_user": "'admin'", "cores": "vps_plan.vcpus * 2"},
+            "compose": {"ansible_user": "'admin'", "cores": "vps_plan.vcpus * 2", "tier": "vps_name.split('-')[0]"},
             "groups": {"west": "vps_location == 'us-west'"},
-            "keyed_groups": [{"key": "vps_location", "prefix": "loc"}, {"key": "vps_plan.name", "prefix": "plan"}],
+            "keyed_groups": [
+                {"key": "vps_location", "prefix": "loc"},
+                {"key": "vps_plan.name", "prefix": "plan"},
+                {"key": "tier", "prefix": "tier"},
+            ],
         }
     )
-    assert run.hostvars("web-1")["ansible_user"] == "admin"
-    assert templated_int(run.hostvars("web-1")["cores"]) == 4
-    assert run.group_hosts("west") == ["web-1"]
-    assert run.group_hosts("loc_us_west") == ["web-1"]
-    assert run.group_hosts("loc_us_east") == ["db-1"]
-    # group names are sanitised the Ansible way (spaces become underscores)
-    assert run.group_hosts("plan_Standard_VPS") == ["db-1", "web-1"]
+    assert run.hostvars("web-1")["ansible_user"] == "admin" and templated_int(run.hostvars("web-1")["cores"]) == 4
+    assert run.group("west") == ["fresh-1", "web-1"] == run.group("loc_us_west") and run.group("loc_us_east") == [
+        "web-2"
+    ]
+    # Group names are sanitised the Ansible way (spaces become underscores); groups see composed variables.
+    assert run.group("plan_Standard_VPS") == ["fresh-1", "web-1", "web-2"] and run.group("tier_web") == [
+        "web-1",
+        "web-2",
+    ]
 
 
-def test_groups_see_composed_vars(run):
-    run({"compose": {"tier": "vps_name.split('-')[0]"}, "keyed_groups": [{"key": "tier", "prefix": "tier"}]})
-    assert run.group_hosts("tier_web") == ["web-1"]
-    assert run.group_hosts("tier_db") == ["db-1"]
-
-
-def test_bad_compose_on_one_host_does_not_sink_the_inventory(run, fake_client):
-    fake_client.servers.append(summary(3, "fresh", status="provisioning", ip=None))
-    run({"compose": {"first_octet": "vps_ip_address.split('.')[0]"}})
-    assert set(run.hosts) == {"web-1", "db-1", "fresh"}
-    assert run.hostvars("web-1")["first_octet"] == "203"
-    assert "first_octet" not in run.hostvars("fresh")
-
-
-def test_bad_compose_with_strict_fails(run, fake_client):
-    fake_client.servers.append(summary(3, "fresh", status="provisioning", ip=None))
+def test_a_compose_that_fails_on_one_host_skips_it_unless_strict(run, account):
+    compose = {"first_octet": "vps_ip_address.split('.')[0]"}
+    run({"compose": compose})
+    assert run.hostvars("web-1")["first_octet"] == "203" and "first_octet" not in run.hostvars("fresh-1")
     with pytest.raises(AnsibleError, match="first_octet"):
-        run({"strict": True, "compose": {"first_octet": "vps_ip_address.split('.')[0]"}})
+        run({"strict": True, "compose": compose})
 
 
-def test_use_extra_vars_in_compose(run, extra_vars):
+def test_use_extra_vars_in_keyed_groups(run, account, extra_vars):
     extra_vars["env_name"] = "prod"
     run({"use_extra_vars": True, "keyed_groups": [{"key": "env_name", "prefix": "env"}]})
-    assert run.group_hosts("env_prod") == ["db-1", "web-1"]
+    assert run.group("env_prod") == ["fresh-1", "web-1", "web-2"]
 
 
-KEYED_GROUP_KEYS = [
-    {"key": "vps_location", "prefix": "loc"},
-    {"key": "vps_plan.name"},
-    {"key": "vps_plan.memory | string", "prefix": "mem"},
-    {"key": "vps_ip_address", "prefix": "ip", "default_value": "none-yet"},
-    {"key": "vps_hostname", "prefix": "h", "trailing_separator": False},
-    {"key": "vps_os", "prefix": "os"},
-    {"key": "not_a_var", "prefix": "missing"},
-    {"key": "vps_plan.items", "prefix": "method"},
-    {"key": "none", "prefix": "literal"},
-    {"key": "inventory_hostname", "prefix": "self"},
-]
-
-
-def groups_and_vars(run, config):
-    run(config)
-    groups = {name: run.group_hosts(name) for name in run.inventory.groups}
-    return groups, {host: run.hostvars(host) for host in run.hosts}
-
-
-def test_expressions_on_a_server_without_address(run, fake_client):
-    # Whether a missing value falls back to default_value is core's templating and differs
-    # between versions; tests/integration/test_inventory_constructed.py compares the plugin with
-    # ansible.builtin.constructed on each. Here: the other hosts are unaffected.
-    fake_client.servers.append(summary(3, "fresh", status="provisioning", ip=None, hostname=""))
-    config = {"keyed_groups": KEYED_GROUP_KEYS, "compose": {"where": "vps_location", "size": "vps_plan.vcpus"}}
-    _groups, hostvars = groups_and_vars(run, config)
-    assert run.group_hosts("loc_us_west") == ["fresh", "web-1"]
-    assert run.group_hosts("ip_203_0_113_10") == ["db-1", "web-1"]
-    assert templated_int(hostvars["web-1"]["size"]) == 2
-    assert hostvars["fresh"]["where"] == "us-west"
-
-
-def test_plain_references_skip_jinja_only_where_core_gives_the_same(run, monkeypatch):
+def test_plain_references_skip_jinja_only_where_core_gives_the_same(run, account, monkeypatch):
     # Before 2.19 core's templating differs from the host's own values (strings for numbers), so
     # every expression goes to core there; from 2.19 plain references are read directly.
     compiled = []
@@ -493,115 +488,59 @@ def test_plain_references_skip_jinja_only_where_core_gives_the_same(run, monkeyp
             compiled.append(template) or original(self, template, variables, *args, **kwargs)
         ),
     )
-    keys = ["vps_location", "vps_plan.name", "vps_name | upper"]
+    keys = ["vps_location", "vps_plan.name", "vps_name | upper", "vps_plan.items", "none"]
     run({"keyed_groups": [{"key": key} for key in keys]})
-    through_core = ["vps_name | upper"] if vps.PLAIN_REFERENCE_SHORTCUT else keys
-    assert compiled == through_core * 2
-    assert run.group_hosts("_us_west") and run.group_hosts("_WEB_1")
+    through_core = keys[2:] if vps.PLAIN_REFERENCE_SHORTCUT else keys
+    assert compiled == through_core * 3
+    assert run.group("_us_west") == ["fresh-1", "web-1"] and run.group("_WEB_1") == ["web-1"]
 
 
-# -- cache -------------------------------------------------------------------------------
-
-
-CACHED = {"cache": True, "cache_plugin": "jsonfile"}
+# -- cache ------------------------------------------------------------------------------------------
 
 
 @pytest.fixture
-def cache_config(tmp_path):
-    return dict(CACHED, cache_connection=str(tmp_path / "cache"))
+def cached(tmp_path):
+    return {"cache": True, "cache_plugin": "jsonfile", "cache_connection": str(tmp_path / "cache")}
 
 
-def test_cache_hit_makes_no_request(run, fake_client, cache_config):
-    run(cache_config)
-    assert len(fake_client.instances) == 1
-    fake_client.errors = [VpsApiError("cannot reach the VPS.org API", method="GET", path="/servers/")]
-    run(cache_config)
-    assert len(fake_client.instances) == 1
-    assert set(run.hosts) == {"web-1", "db-1"}
-    assert run.hostvars("db-1")["vps_location"] == "us-east"
+def lists(sim):
+    return len([entry for entry in sim.requests() if entry["path"] == "/api/v1/servers/"])
 
 
-def test_flush_cache_reads_the_api_again_and_refreshes(run, fake_client, cache_config):
-    run(cache_config)
-    fake_client.servers = [summary(9, "new-one")]
-    run(cache_config, cache=False)
-    assert set(run.hosts) == {"new-one"}
-    run(cache_config)
-    assert len(fake_client.instances) == 2
-    assert set(run.hosts) == {"new-one"}
-
-
-def test_cache_off_always_reads_the_api(run, fake_client):
+def test_the_cache_answers_until_flushed_or_asked_with_other_settings(run, sim, account, cached, monkeypatch):
+    run(cached)
+    run(cached)
+    assert lists(sim) == 1 and run.hosts == {"web-1", "web-2", "fresh-1"}
+    assert run.hostvars("web-2")["vps_location"] == "us-east"
+    assert run.said("v")[0] == "vpsorg.cloud.vps: 3 servers from the inventory cache"
+    sim.seed(1, name_prefix="new")
+    run(cached, cache=False)  # --flush-cache: read again, and refresh the entry
+    assert lists(sim) == 2 and "new-1" in run.hosts
+    run(cached)
+    assert lists(sim) == 2 and "new-1" in run.hosts
+    run(dict(cached, filters={"status": "active"}))
+    run(dict(cached, fetch_details=True))
+    run(dict(cached, allow_partial=True))
+    assert lists(sim) == 5
+    sim.set_balance("team-b-token", 100)
+    monkeypatch.setenv("VPS_API_TOKEN", "team-b-token")
+    assert run(cached).hosts == set() and lists(sim) == 6
     run()
     run()
-    assert len(fake_client.instances) == 2
+    assert lists(sim) == 8
 
 
-def test_changed_filters_miss_the_cache(run, fake_client, cache_config):
-    run(cache_config)
-    run(dict(cache_config, filters={"status": "active"}))
-    assert len(fake_client.instances) == 2
-
-
-def test_other_token_misses_the_cache(run, fake_client, cache_config, monkeypatch):
-    run(cache_config)
-    monkeypatch.setenv("VPS_API_TOKEN", "another-account-token")
-    run(cache_config)
-    assert [client.api_token for client in fake_client.instances] == [TOKEN, "another-account-token"]
-
-
-def test_cache_entry_holds_the_raw_server_list(run, cache_config):
-    run(cache_config)
-    key = run.plugin.get_cache_key(str(run.tmp_path / "test.vps.yml"))
-    entry = run.plugin._cache[key]
+def test_the_cache_entry_holds_the_server_list_as_one_json_text_and_never_the_token(run, sim, account, cached):
+    run(cached)
+    entry = run.plugin._cache[run.plugin.get_cache_key(str(run.tmp_path / "test.vps.yml"))]
     # One JSON text: the cache plugin decodes it without a hook per object (see CACHE_FORMAT).
-    assert json.loads(entry["servers"]) == [summary(1, "web-1"), summary(2, "db-1", location="us-east")]
-    assert TOKEN not in repr(entry)
+    assert json.loads(entry["servers"]) == list(account.values()) and sim.token not in repr(entry)
 
 
 @pytest.mark.parametrize("servers", [[{"id": 1, "name": "old-format", "status": "active"}], "{not json", '{"a": 1}'])
-def test_an_old_or_damaged_cache_entry_reads_the_api(run, fake_client, cache_config, servers):
-    run(cache_config)
+def test_an_old_or_damaged_cache_entry_reads_the_api(run, sim, account, cached, servers):
+    run(cached)
     key = run.plugin.get_cache_key(str(run.tmp_path / "test.vps.yml"))
-    entry = run.plugin._cache[key]
-    run.plugin._cache._plugin.set(key, dict(entry, servers=servers))
-    run(cache_config)
-    assert len(fake_client.instances) == 2
-    assert set(run.hosts) == {"web-1", "db-1"}
-
-
-def test_page_concurrency_and_warnings_reach_the_client(run, fake_client):
-    run({"page_concurrency": 3})
-    (client,) = fake_client.instances
-    assert client.kwargs["page_concurrency"] == 3
-    client.kwargs["warn"]("the server list kept changing")
-    assert any("kept changing" in message for message in run.plugin.display.messages["warning"])
-
-
-def test_plugin_module_does_not_speak_http():
-    source = Path(vps.__file__).read_text(encoding="utf-8")
-    assert "import requests" not in source
-    assert "requests" not in {name.split(".")[0] for name in sys.modules[vps.__name__].__dict__}
-
-
-@pytest.mark.parametrize(("value", "refused"), [(64, False), (65, True), (1000, True)])
-def test_details_concurrency_above_the_most_is_refused_before_any_request(run, fake_client, value, refused):
-    options = {"fetch_details": True, "details_concurrency": value}
-    if refused:
-        with pytest.raises(AnsibleParserError, match=f"details_concurrency must be at most 64, got {value}"):
-            run(options)
-        assert fake_client.instances == []
-    else:
-        run(options)
-        assert len(fake_client.instances) >= 1
-
-
-@pytest.mark.parametrize(("value", "refused"), [(64, False), (65, True), (1000, True)])
-def test_page_concurrency_above_the_most_is_refused_before_any_request(run, fake_client, value, refused):
-    if refused:
-        with pytest.raises(AnsibleParserError, match=f"page_concurrency must be at most 64, got {value}"):
-            run({"page_concurrency": value})
-        assert fake_client.instances == []
-    else:
-        run({"page_concurrency": value})
-        assert fake_client.instances[0].kwargs["page_concurrency"] == value
+    run.plugin._cache._plugin.set(key, dict(run.plugin._cache[key], servers=servers))
+    run(cached)
+    assert lists(sim) == 2 and run.hosts == {"web-1", "web-2", "fresh-1"}
