@@ -395,7 +395,9 @@ class ServerEventPoller:
             await asyncio.sleep(max(0.0, started + self.next_delay() - loop.time()))
 
 
-def build_poller(settings, log=logger):
+def build_poller(settings, log=logger, session=None, clock=None):
+    """The poller for checked settings; `session` and `clock` (the HTTP session and the clock of the
+    client's budget) are for tests, not arguments of the source."""
     if importlib.util.find_spec("requests") is None:
         raise ImportError(f"{NAME} needs the Python library requests next to ansible-rulebook")
     warning = insecure_url_warning(settings["api_url"])
@@ -403,10 +405,12 @@ def build_poller(settings, log=logger):
         log.warning("%s: %s", NAME, warning)
     # A source runs for days: no deadline, but no single wait longer than the budget's bound
     # (budget.DEFAULT_BOUND); a longer Retry-After fails that poll, and polls back off.
+    on_clock = {} if clock is None else {"clock": clock, "sleep": clock.sleep}
     client = VpsClient(
         settings["api_url"],
         settings["api_token"],
-        budget=Budget(None, "the event source's bound for one wait"),
+        budget=Budget(None, "the event source's bound for one wait", **on_clock),
+        session=session,
         validate_certs=settings["validate_certs"],
         timeout=settings["api_timeout"],
         retries=settings["api_retries"],
