@@ -51,11 +51,20 @@ def requests_about(sim, server_id):
     return [entry for entry in sim.requests() if f"/servers/{server_id}/" in entry["path"]]
 
 
-def test_a_lost_create_never_adopts_a_persons_server_of_the_same_name(clean_sim, tmp_path):
+def row(fault_row, scenario, sim, result, plan_id=1):
+    """A fault-report row: the task fails by design; a duplicate is a second server of the run's own plan."""
+    ours = [s for s in sim.servers() if s["plan"]["id"] == plan_id]
+    names = [s["name"] for s in ours]
+    fired = sum(rule["fired"] for rule in sim.faults())
+    fault_row.add(scenario, sim, [result], fired, len(names) - len(set(names)), expected_failures=1)
+
+
+def test_a_lost_create_never_adopts_a_persons_server_of_the_same_name(clean_sim, tmp_path, fault_row):
     # The run's POST is answered 502 without being applied; a person created lp-1 (plan 2, eu-central) meanwhile.
     clean_sim.add_insert("POST", CREATES, name="lp-1", plan_id=2, location="eu-central")
     clean_sim.add_fault(kind="status", status=502, method="POST", path=CREATES, count=1)
     result = run_playbook(tmp_path, fleet("lp-1", power="stopped"), sim=clean_sim)
+    row(fault_row, "vps_fleet: the create's answer lost (502) while a person creates the same name", clean_sim, result)
     theirs, *ours = named(clean_sim, "lp-1")
     assert theirs["plan"]["id"] == 2 and theirs["location"] == "eu-central"
     # Nothing of the run touched their server: no stop, no read reported as ours.
@@ -72,10 +81,11 @@ def test_a_lost_create_never_adopts_a_persons_server_of_the_same_name(clean_sim,
     assert "stopped" not in outcome["done"]
 
 
-def test_vps_server_after_a_lost_create_never_reports_a_persons_server(clean_sim, tmp_path):
+def test_vps_server_after_a_lost_create_never_reports_a_persons_server(clean_sim, tmp_path, fault_row):
     clean_sim.add_insert("POST", CREATES, name="lp-1", plan_id=2, location="eu-central")
     clean_sim.add_fault(kind="status", status=502, method="POST", path=CREATES, count=1)
     result = run_playbook(tmp_path, server_task("lp-1"), sim=clean_sim)
+    row(fault_row, "vps_server: the create's answer lost (502) while a person creates the same name", clean_sim, result)
     theirs, ours = named(clean_sim, "lp-1")
     task = result.task("Server")
     assert task["status"] == "failed", task
@@ -84,10 +94,11 @@ def test_vps_server_after_a_lost_create_never_reports_a_persons_server(clean_sim
     assert ours["plan"]["id"] == 1 and theirs["plan"]["id"] == 2
 
 
-def test_a_persons_server_of_another_plan_landing_first_is_not_kept_for_ours(clean_sim, tmp_path):
+def test_a_persons_server_of_another_plan_landing_first_is_not_kept_for_ours(clean_sim, tmp_path, fault_row):
     # hp-1 with plan 2 lands just before the run's plan-1 create.
     clean_sim.add_insert("POST", CREATES, name="hp-1", plan_id=2)
     result = run_playbook(tmp_path, fleet("hp-1"), sim=clean_sim)
+    row(fault_row, "vps_fleet: a person's server of the name (other plan) lands before the create", clean_sim, result)
     theirs, ours = named(clean_sim, "hp-1")
     outcome = result.task("Fleet")["result"]["results"][0]
     assert outcome["failed"], outcome

@@ -29,11 +29,14 @@ def fleet_play(count, wait_timeout):
     )
 
 
-def test_an_hour_long_retry_after_ends_the_fleet_task_at_once(clean_sim, tmp_path):
+def test_an_hour_long_retry_after_ends_the_fleet_task_at_once(clean_sim, tmp_path, fault_row):
     started = time.monotonic()
     with rate_limit(clean_sim, 5, 5, retry_after=3600):
         result = run_playbook(tmp_path, fleet_play(5, 60), sim=clean_sim, verbosity=1)
     took = time.monotonic() - started
+    throttled = clean_sim.counters()["throttled"]
+    scenario = f"vps_fleet, 5 servers, wait_timeout 60: 429 with Retry-After 3600 (ended after {took:.0f} s)"
+    fault_row.add(scenario, clean_sim, [result], throttled, 0, expected_failures=1, rate_applies=True)
     task = result.task("Fleet")
     assert task["status"] == "failed", task
     # Within the task's bound (and far from the hour the API asked for).
@@ -84,12 +87,15 @@ def test_an_inventory_ends_at_once_on_an_hour_long_retry_after(clean_sim, tmp_pa
     assert "3600 s" in flat and "try again after" in flat and "wait_timeout (120 s)" in flat, result.stderr
 
 
-def test_an_inventory_with_details_at_a_rate_limit_waits_and_lists_every_server(clean_sim, tmp_path):
+def test_an_inventory_with_details_at_a_rate_limit_waits_and_lists_every_server(clean_sim, tmp_path, fault_row):
     # 200 servers, 5 requests/s (burst 5): 2 pages and 200 detail reads; the limit's floor is ~40 s.
     clean_sim.seed(200)
     clean_sim.clear_requests()
     with rate_limit(clean_sim, 5, 5):
         result = run_inventory(tmp_path, "plugin: vpsorg.cloud.vps\nfetch_details: true\n", sim=clean_sim, verbosity=0)
+    throttled = clean_sim.counters()["throttled"]
+    scenario = "inventory of 200 servers with fetch_details at 5 requests/s, burst 5"
+    fault_row.add(scenario, clean_sim, [result], throttled, 0, rate_applies=True)
     assert result.rc == 0, result.stderr[-3000:]
     hosts = result.json()["_meta"]["hostvars"]
     assert len(hosts) == 200
