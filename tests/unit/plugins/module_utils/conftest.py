@@ -69,12 +69,23 @@ def sent(sim):
 
 
 @pytest.fixture
+def client_at(sim, clock):
+    """client_at(api_url, token=None, **options): the real VpsClient on the simulator at another api_url or token."""
+
+    def make(api_url, token=None, **options):
+        budget = Budget(600, "wait_timeout (600 s)", clock=clock, sleep=clock.sleep)
+        return VpsClient(api_url, token or sim.token, budget=budget, session=sim.session(), **options)
+
+    return make
+
+
+@pytest.fixture
 def foreign(clock):
     """.mock (responses), .url, .token, .make(**options): a VpsClient at .url, retries 2 and a seeded jitter."""
     with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
 
-        def make(bound=600, token=FOREIGN_TOKEN, **options):
-            budget = Budget(bound, f"wait_timeout ({bound} s)", clock=clock, sleep=clock.sleep)
+        def make(bound=600, token=FOREIGN_TOKEN, start=1, **options):
+            budget = Budget(bound, f"wait_timeout ({bound} s)", start=start, clock=clock, sleep=clock.sleep)
             options = {"retries": 2, "rng": random.Random(3), **options}
             return VpsClient(options.pop("api_url", FOREIGN), token, budget=budget, **options)
 
