@@ -99,11 +99,23 @@ def test_the_token_is_in_no_result_warning_or_failure(run, sim, module_class):
     assert "Bearer ********" in shown and token not in shown
 
 
-def test_the_token_as_sent_is_masked_by_ansible_too(sim):
-    with module_args({"api_token": f"  {sim.token}\n", "api_url": sim.api_url}):
+@pytest.mark.parametrize(
+    ("token", "api_url", "masked"),
+    [
+        ("  {token}\n", "https://x.test", True),
+        ("  {token}\n", "ftp://x", True),
+        (" two words ", "https://x.test", False),
+    ],
+)
+def test_ansible_masks_the_token_as_sent_whatever_else_is_wrong(sim, token, api_url, masked):
+    token = token.format(token=sim.token)
+    with module_args({"api_token": token, "api_url": api_url}):
         module = VpsServerInfo(session=sim.session())
-    module.validate_connection()
-    assert sim.token in module.module.no_log_values
+    try:
+        module.validate_connection()
+    except base_module.InvalidOption as problem:
+        assert str(problem) == problem.message and problem.option in ("api_url", "api_token")
+    assert (token.strip() in module.module.no_log_values) is masked
 
 
 def test_connection_options_go_with_every_request(run, sim):

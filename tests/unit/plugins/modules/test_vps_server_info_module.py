@@ -3,6 +3,8 @@ a short list refused unless allow_partial; it never changes anything."""
 
 from __future__ import annotations
 
+import threading
+
 import pytest
 from ansible_collections.vpsorg.cloud.plugins.modules.vps_server_info import VpsServerInfo
 from module_runner import add, https_url, sent, session
@@ -62,14 +64,23 @@ def test_by_id_one_detail_is_read_and_the_other_filters_still_apply(run, sim, ac
         assert done.result["servers"][0]["backups_enabled"] is False  # a field only the detail carries
 
 
-@pytest.mark.parametrize(("page_concurrency", "threads"), [(1, {"MainThread"}), (64, None)])
-def test_pages_after_the_first_are_read_page_concurrency_at_a_time(run, sim, page_concurrency, threads):
+def test_the_pages_after_the_first_are_read_at_once(run, sim):
+    sim.seed(450)
+    together = threading.Barrier(4, timeout=2)  # pages 2 to 5: passes only when all four are in flight at once
+
+    def meet(method, url):
+        if "page=" in url:
+            together.wait()
+
+    done = run(VpsServerInfo, http=session(sim, before=meet))
+    assert len(done.result["servers"]) == 450 and not together.broken
+
+
+def test_page_concurrency_one_reads_the_pages_one_after_another(run, sim):
     sim.seed(450)
     seen = []
-    done = run(VpsServerInfo, http=session(sim, seen), page_concurrency=page_concurrency)
-    assert len(done.result["servers"]) == 450 and len(seen) == 5
-    used = {request["thread"] for request in seen[1:]}
-    assert used == threads if threads else "MainThread" not in used
+    done = run(VpsServerInfo, http=session(sim, seen), page_concurrency=1)
+    assert len(done.result["servers"]) == 450 and {request["thread"] for request in seen} == {"MainThread"}
 
 
 def test_page_concurrency_out_of_range_is_refused(run, sim):
