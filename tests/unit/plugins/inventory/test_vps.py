@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import re
 import sys
-import threading
 from pathlib import Path
 
 import pytest
@@ -20,6 +19,9 @@ from ansible_collections.vpsorg.cloud.plugins.module_utils import client
 from compat import templated_int
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "modules"))
+from module_runner import https_url, session
 
 
 class Recorder:
@@ -57,30 +59,19 @@ class Run:
 
     def __init__(self, tmp_path, sim, clock):
         self.tmp_path, self.sim, self.clock = tmp_path, sim, clock
-        self.url = sim.api_url.replace("http://", "https://", 1)
+        self.url = https_url(sim)
         self.seen = []  # what each request was sent with
         self.before = None  # before(method, url): a person acting as a request leaves
         self.plugin = self.inventory = None
-
-    def session(self):
-        http = self.sim.session()
-        http.mount(self.url.split("/api/")[0], http.get_adapter(self.sim.api_url))
-        send = http.request
-
-        def request(method, url, **kwargs):
-            self.seen.append(dict(kwargs, method=method, url=url, thread=threading.current_thread().name))
-            if self.before:
-                self.before(method, url)
-            return send(method, url, **kwargs)
-
-        http.request = request
-        return http
 
     def __call__(self, config=None, cache=True, name="test.vps.yml"):
         path = self.tmp_path / name
         path.write_text(yaml.safe_dump(dict({"plugin": "vpsorg.cloud.vps"}, **(config or {}))))
         self.plugin = make_plugin()
-        self.plugin._session, self.plugin._clock = self.session(), self.clock
+        self.plugin._clock = self.clock
+        self.plugin._session = session(
+            self.sim, self.seen, lambda method, url: self.before and self.before(method, url)
+        )
         self.inventory = InventoryData()
         self.plugin.parse(self.inventory, DataLoader(), str(path), cache=cache)
         # What InventoryManager does after a successful parse of a Cacheable source.
@@ -105,7 +96,7 @@ class Run:
 @pytest.fixture
 def run(tmp_path, sim, clock, monkeypatch):
     monkeypatch.setenv("VPS_API_TOKEN", sim.token)
-    monkeypatch.setenv("VPS_API_URL", sim.api_url.replace("http://", "https://", 1))
+    monkeypatch.setenv("VPS_API_URL", https_url(sim))
     return Run(tmp_path, sim, clock)
 
 
