@@ -1,224 +1,216 @@
-"""The servers layer's settling of lost answers, over a scripted transport (no HTTP)."""
+"""servers.py on the simulator: a change whose answer was lost is settled by re-reading, never done twice; a
+server found after a lost create is the run's only when it shows what the run sent (a person's server of the
+same name never is); two that both do are never guessed between."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
-from ansible_collections.vpsorg.cloud.plugins.module_utils.errors import (
-    AmbiguousRequestError,
-    NotTheApiError,
-    VpsApiError,
-)
-from ansible_collections.vpsorg.cloud.plugins.module_utils.servers import ServerResource
+from ansible_collections.vpsorg.cloud.plugins.module_utils import contract
+from ansible_collections.vpsorg.cloud.plugins.module_utils.errors import NotTheApiError, VpsApiError
+
+CREATES = "^/api/v1/servers/$"
+BODY = {"name": "web-1", "plan_id": 1, "os_id": 5, "location": "us-west", "hostname": "web-1.example.com"}
+NARROW = "GET /servers/?status=provisioning&location=us-west&page_size=100"
+WHOLE = "GET /servers/?page_size=100"
+LOST = {
+    "dropped": {"kind": "drop_after_commit"},
+    "504 after commit": {"kind": "error_after_commit", "status": 504},
+    "502": {"kind": "status", "status": 502},
+    "no answer": {"kind": "timeout"},
+}
+APPLIED = ["dropped", "504 after commit"]
 
 
-def lost(method="POST", path="/servers/", status=None, body=None):
-    return AmbiguousRequestError("lost", status=status, method=method, path=path, body=body)
+def retries_counted(logged):
+    """Every 'retry N of M' of the log, which must never count past M."""
+    return [tuple(map(int, found)) for line in logged for found in re.findall(r"\(retry (\d+) of (\d+)\)", line)]
 
 
-class Scripted(ServerResource):
-    """Answers each request with the next scripted outcome (an exception is raised); reads come from `state`."""
-
-    api_url = "https://api.test/api/v1"
-
-    def __init__(self, answers, state, retries=2):
-        self.answers = list(answers)
-        self.state = state
-        self.retries = retries
-        self.sent = []
-        self.bodies = []
-        self.pauses = 0
-        self.paused = []
-        self.logged = []
-
-    def request(self, method, path, params=None, body=None):
-        if method == "GET":
-            server_id = int(path.strip("/").split("/")[1])
-            if server_id not in self.state:
-                raise VpsApiError("not found", status=404, method="GET", path=path)
-            return dict(self.state[server_id])
-        self.sent.append((method, path))
-        self.bodies.append(body)
-        answer = self.answers.pop(0)
-        if isinstance(answer, Exception):
-            raise answer
-        return answer
-
-    def list_servers(self, filters=None, page_size=None):
-        return [dict(server) for server in self.state.values()]
-
-    def error(self, cls, message, status=None, method=None, path=None, body=None):
-        return cls(message, status=status, method=method, path=path, body=body)
-
-    def log(self, message):
-        self.logged.append(message)
-
-    def pause(self, attempt, retry_after, why):
-        self.pauses += 1
-        self.paused.append((attempt, retry_after, why))
-
-
-def server(server_id, name="web", status="active", **extra):
-    return dict({"id": server_id, "name": name, "status": status, "updated_at": "t0"}, **extra)
-
-
-BODY = {"name": "web", "plan_id": 1, "os_id": 5, "location": "us-west"}
-
-
-@pytest.mark.parametrize("retries", [0, 1, 5])
-def test_a_lost_create_that_happened_is_found_whatever_the_budget(retries):
-    resource = Scripted([lost()], {9: server(9)}, retries=retries)
-    assert resource.create_server(BODY)["id"] == 9
-    assert resource.sent == [("POST", "/servers/")]
-    assert any("took effect although its answer was lost" in line for line in resource.logged)
-
-
-def test_a_lost_create_that_did_not_happen_is_sent_again_after_two_reads():
-    resource = Scripted([lost(), server(9)], {}, retries=1)
-    assert resource.create_server(BODY)["id"] == 9
-    assert resource.sent == [("POST", "/servers/"), ("POST", "/servers/")] and resource.pauses == 1
-
-
-def test_without_retries_the_message_says_what_was_checked():
-    resource = Scripted([lost()], {}, retries=0)
-    with pytest.raises(VpsApiError, match="the server list for a new 'web', read twice, shows it did not take effect"):
-        resource.create_server(BODY)
-    assert len(resource.sent) == 1
-
-
-def test_servers_that_existed_before_are_not_taken_for_the_new_one():
-    resource = Scripted([lost(), server(9)], {3: server(3)}, retries=1)
-    assert resource.create_server(BODY, existing_ids={3})["id"] == 9
-    assert len(resource.sent) == 2
-
-
-def test_a_foreign_answer_is_never_settled_by_reading():
-    resource = Scripted([NotTheApiError("html", status=200, method="POST", path="/servers/")], {9: server(9)})
-    with pytest.raises(NotTheApiError):
-        resource.create_server(BODY)
-
-
-def test_a_repeat_refused_because_the_first_worked_is_success():
-    refused = VpsApiError("not running", status=400, method="POST", path="/servers/1/stop/")
-    resource = Scripted([lost(path="/servers/1/stop/"), refused], {1: server(1)}, retries=1)
-    before = server(1)
-
-    # The first stop is lost and not visible; the repeat is refused, by then the server is stopping.
-    def request(method, path, params=None, body=None, original=resource.request):
-        if method == "POST" and len(resource.sent) == 1:
-            resource.state[1] = server(1, status="stopping")
-        return original(method, path, params, body)
-
-    resource.request = request
-    result = resource.power(1, "stop", before=before)
-    assert result["server"]["status"] == "stopping"
-
-
-def test_an_error_on_the_first_try_is_not_settled():
-    refused = VpsApiError("bad", status=400, method="PATCH", path="/servers/1/")
-    resource = Scripted([refused], {1: server(1, hostname="h")})
-    with pytest.raises(VpsApiError, match="bad"):
-        resource.update_server(1, {"hostname": "h"})
-
-
-def test_a_lost_patch_already_applied_is_not_repeated():
-    resource = Scripted([lost("PATCH", "/servers/1/")], {1: server(1, hostname="new")})
-    assert resource.update_server(1, {"hostname": "new"})["hostname"] == "new"
-    assert len(resource.sent) == 1
-
-
-def test_a_lost_delete_with_the_server_gone_is_done():
-    resource = Scripted([lost("DELETE", "/servers/1/")], {})
-    resource.delete_server(1)
-    assert resource.sent == [("DELETE", "/servers/1/")]
-
-
-def test_a_delete_answered_404_is_done():
-    resource = Scripted([VpsApiError("gone", status=404, method="DELETE", path="/servers/1/")], {})
-    resource.delete_server(1)
-    assert any("already gone" in line for line in resource.logged)
-
-
-def test_a_wrong_shaped_server_is_not_the_api():
-    resource = Scripted([{"id": "x"}], {})
-    with pytest.raises(NotTheApiError, match=r"does not look like the VPS\.org API"):
-        resource.update_server(1, {"hostname": "h"})
-
-
-# -- what is said and returned ----------------------------------------------------------------
-
-
-def test_a_lost_change_never_applied_is_sent_once_per_retry_then_fails_saying_what_was_checked():
-    gateway = {"detail": "bad gateway"}
-    resource = Scripted([lost("PATCH", "/servers/1/", 502, gateway)] * 3, {1: server(1, hostname="old")}, retries=2)
-    with pytest.raises(VpsApiError) as failure:
-        resource.update_server(1, {"hostname": "new"})
-    assert failure.value.message == (
-        "PATCH /servers/1/ got no usable answer (lost); the server state, "
-        "read twice, shows it did not take effect, and retries are used up"
-    )
-    assert (failure.value.status, failure.value.method, failure.value.path) == (502, "PATCH", "/servers/1/")
-    assert failure.value.body == gateway and not isinstance(failure.value, AmbiguousRequestError)
-    assert resource.sent == [("PATCH", "/servers/1/")] * 3 and resource.bodies == [{"hostname": "new"}] * 3
-    assert resource.paused == [(attempt, None, "the change is not visible yet") for attempt in (0, 1, 2)]
-    assert resource.logged == ["PATCH /servers/1/ got no usable answer (lost); re-reading the server state"] * 3
-
-
-def test_a_lost_delete_that_happened_says_so():
-    resource = Scripted([lost("DELETE", "/servers/1/")], {})
-    resource.delete_server(1)
-    assert resource.logged == [
-        "DELETE /servers/1/ got no usable answer (lost); re-reading the server state",
-        "DELETE /servers/1/ took effect although its answer was lost",
-    ]
-
-
-def test_a_lost_create_that_happened_returns_the_new_server_and_says_what_was_read():
-    resource = Scripted([lost()], {3: server(3), 9: server(9)})
-    assert resource.create_server(BODY, existing_ids=[3]) == server(9)
-    assert resource.bodies == [BODY]
-    assert resource.logged == [
-        "the create request for server 'web' got no usable answer (lost); re-reading the server list for a new 'web'",
-        "the create request for server 'web' took effect although its answer was lost",
-    ]
-
-
-def test_two_new_servers_with_the_name_are_never_guessed_between():
-    resource = Scripted([lost()], {3: server(3), 9: server(9), 12: server(12), 14: server(14, name="db")})
-    with pytest.raises(VpsApiError) as failure:
-        resource.create_server(BODY, existing_ids=[3])
-    assert str(failure.value) == (
-        "several new servers named 'web' appeared (ids 9, 12); refusing to guess which one is ours "
-        "(POST /servers/ got no answer)"
-    )
-    assert (failure.value.status, failure.value.method, failure.value.path) == (None, "POST", "/servers/")
-    assert resource.sent == [("POST", "/servers/")]
-
-
-def test_a_lost_power_action_that_shows_returns_the_server_as_reread():
-    resource = Scripted([lost("POST", "/servers/1/stop/")], {1: server(1, status="stopping")})
-    result = resource.power(1, "stop", before=server(1))
-    assert result == {"status": "success", "server": server(1, status="stopping")}
-    assert resource.logged[0] == (
-        "POST /servers/1/stop/ got no usable answer (lost); re-reading the status of server 1"
-    )
-    assert resource.logged[1] == "POST /servers/1/stop/ took effect although its answer was lost"
-
-
-FOREIGN = {"id": "x"}
-SHAPE = "a server object was expected, but its 'id' is 'x'"
+# -- creates: identity ---------------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize(
-    ("call", "state", "method", "path"),
+    "theirs",
+    [{"plan_id": 2}, {"os_id": 3}, {"location": "eu-central"}, {"hostname": "other.example.com"}],
+    ids=["plan", "os", "location", "hostname"],
+)
+def test_after_a_lost_create_a_persons_server_of_that_name_is_never_taken_for_ours(sim, make_client, sent, theirs):
+    # The run's create is answered 502 and not applied; a person created web-1 (another plan ...) meanwhile.
+    sim.add_insert("POST", CREATES, **{**BODY, **theirs})
+    sim.add_fault(kind="status", status=502, method="POST", path=CREATES, count=1)
+    logged = []
+    ours = make_client(log=logged.append).create_server(BODY, [])
+    person, mine = sim.servers()
+    assert ours["id"] == mine["id"] != person["id"] and contract.shows_request(ours, BODY)
+    assert not contract.shows_request(person, BODY)
+    assert sent() == ["POST /servers/", NARROW, WHOLE, NARROW, WHOLE, "POST /servers/"]
+    assert logged.count(
+        f"server 'web-1' (id {person['id']}) appeared meanwhile but does not match the request: not ours"
+    ) == (2 if "location" in theirs else 4)
+
+
+@pytest.mark.parametrize("lost", APPLIED)
+@pytest.mark.parametrize("retries", [0, 5])
+def test_a_lost_create_that_was_applied_is_found_without_sending_it_again(sim, make_client, sent, lost, retries):
+    # A person's server of the same name, another plan, lands right after ours: it is not ours either.
+    sim.add_insert("POST", CREATES, when="after", **{**BODY, "plan_id": 2})
+    sim.add_fault(method="POST", path=CREATES, count=1, **LOST[lost])
+    logged = []
+    ours = make_client(retries=retries, log=logged.append).create_server(BODY, [])
+    assert ours["id"] == 10001 and ours["plan"]["id"] == 1 and sim.counters()["mutating"] == 1
+    assert sent() == ["POST /servers/", NARROW, "GET /servers/10001/"]
+    assert logged[-1] == "the create request for server 'web-1' took effect although its answer was lost"
+
+
+def test_a_lost_create_found_no_longer_provisioning_is_found_on_the_whole_list(sim, client, sent):
+    sim.set_timings(provision_delay=0)  # already active: the narrow listing cannot show it
+    sim.add_fault(kind="drop_after_commit", method="POST", count=1)
+    assert client.create_server(BODY, [])["id"] == 10001
+    assert sent() == ["POST /servers/", NARROW, WHOLE, "GET /servers/10001/"]
+
+
+def test_two_new_servers_that_both_show_the_request_are_never_guessed_between(sim, client):
+    sim.add_insert("POST", CREATES, **BODY)  # another run of the same playbook, a moment earlier
+    sim.add_fault(kind="drop_after_commit", method="POST", count=1)
+    with pytest.raises(VpsApiError) as err:
+        client.create_server(BODY, [])
+    assert str(err.value) == (
+        "several new servers named 'web-1' match the request (ids 10001, 10002); refusing to guess which one is "
+        "ours (POST /servers/ got no answer)"
+    )
+    assert sim.counters()["mutating"] == 1
+
+
+def test_a_server_that_was_there_before_is_not_taken_for_the_new_one(sim, client):
+    sim.add_insert("POST", CREATES, **BODY)  # identical, but in the listing the run planned from
+    sim.add_fault(kind="status", status=502, method="POST", count=1)
+    assert client.create_server(BODY, [10001])["id"] == 10002
+
+
+@pytest.mark.parametrize("retries", [0, 2, 5])
+def test_a_create_never_applied_is_sent_once_per_retry_after_two_reads_then_fails_saying_what_was_read(
+    sim, make_client, retries
+):
+    sim.add_fault(kind="status", status=502, method="POST")
+    logged = []
+    with pytest.raises(VpsApiError) as err:
+        make_client(retries=retries, log=logged.append).create_server(BODY, [])
+    assert err.value.message == (
+        "the create request for server 'web-1' got no usable answer (the VPS.org API failed with a server error "
+        f"(HTTP 502); try again later (api_url {sim.api_url})); the server list for a new 'web-1', read twice, shows "
+        "it did not take effect, and retries are used up"
+    )
+    assert (err.value.status, err.value.method, err.value.reason) == (502, "POST", "http_error")
+    assert len([r for r in sim.requests() if r["method"] == "POST"]) == retries + 1
+    # The pause between the two reads is no retry: the log never counts one (it said "retry 6 of 5").
+    assert retries_counted(logged) == [] and sum("; reading it again in " in line for line in logged) == retries + 1
+
+
+# -- changes settled by re-reading -----------------------------------------------------------------
+
+
+CHANGES = {
+    "PATCH": lambda client: client.update_server(10001, {"hostname": "new.example.com"}),
+    "DELETE": lambda client: client.delete_server(10001),
+    "POST": lambda client: client.power(10001, "stop"),
+}
+SETTLED = {
+    "PATCH": lambda sim: sim.servers()[0]["hostname"] == "new.example.com",
+    "DELETE": lambda sim: sim.servers() == [],
+    "POST": lambda sim: sim.servers()[0]["status"] == "stopping",
+}
+CHECKED = {"PATCH": "the server state", "DELETE": "the server state", "POST": "the status of server 10001"}
+
+
+@pytest.mark.parametrize("method", sorted(CHANGES))
+@pytest.mark.parametrize("lost", sorted(LOST))
+def test_a_change_whose_answer_was_lost_is_settled_by_reading_and_applied_exactly_once(sim, make_client, method, lost):
+    sim.seed(1)
+    sim.add_fault(method=method, path=r"^/api/v1/servers/10001/", count=1, **LOST[lost])
+    logged = []
+    CHANGES[method](make_client(retries=1, log=logged.append))
+    # Applied once: by the lost request, or by the one sent again after two reads showed it was not.
+    assert SETTLED[method](sim) and sim.counters()["mutating"] == 1
+    sent_changes = [r for r in sim.requests() if r["method"] == method]
+    assert len(sent_changes) == (1 if lost in APPLIED else 2)
+    what = f"{method} {sent_changes[0]['path'][len('/api/v1') :]}"
+    assert logged[0].startswith(f"{what} got no usable answer (") and logged[0].endswith(
+        f"re-reading {CHECKED[method]}"
+    )
+    assert (f"{what} took effect although its answer was lost" in logged) is (lost in APPLIED)
+
+
+def test_a_lost_put_is_settled_by_reading_the_server(sim, make_client, monkeypatch):
+    # PUT is the API's other update method, which no module sends; it needs every updatable field.
+    monkeypatch.setattr(contract, "UPDATE_METHOD", "PUT")
+    sim.seed(1)
+    sim.add_fault(kind="drop_after_commit", method="PUT", count=1)
+    changes = {"name": "web-2", "hostname": "new.example.com", "backups_enabled": True}
+    assert make_client(retries=0).update_server(10001, changes)["name"] == "web-2"
+    assert sim.counters()["mutating"] == 1
+
+
+def test_a_finished_reboot_whose_answer_was_lost_is_recognised_by_updated_at(sim, client, clock):
+    sim.seed(1)
+    before = client.get_server(10001)
+    sim.set_timings(transition_delay=0)
+    clock.sleep(5)
+    sim.add_fault(kind="drop_after_commit", method="POST", count=1)
+    result = client.power(10001, "reboot", before=before)
+    assert result["status"] == "success" and result["server"]["status"] == "active"
+    assert result["server"]["updated_at"] != before["updated_at"] and sim.counters()["mutating"] == 1
+
+
+def test_a_repeat_refused_because_the_change_was_made_meanwhile_is_success(sim, client, person, on_answer):
+    # The stop is lost and not applied; after the two reads a person stops the server; our repeat is refused.
+    sim.seed(1)
+    sim.add_fault(kind="status", status=502, method="POST", count=1)
+    on_answer(client, "GET", "/servers/10001/", lambda: person("POST", "/servers/10001/stop/"), nth=3)
+    result = client.power(10001, "stop", before=client.get_server(10001))
+    assert (
+        result == {"status": "success", "server": client.get_server(10001)} and result["server"]["status"] == "stopping"
+    )
+
+
+def test_an_error_on_the_first_try_is_not_settled_by_reading(sim, client, sent):
+    sim.seed(1)
+    with pytest.raises(VpsApiError, match="the API rejected the request: name: "):
+        client.update_server(10001, {"name": "no spaces"})
+    assert sent() == ["PATCH /servers/10001/"]
+
+
+def test_a_delete_answered_404_is_done(sim, make_client, sent):
+    logged = []
+    make_client(log=logged.append).delete_server(10001)
+    assert logged == ["server 10001 was already gone"] and sent() == ["DELETE /servers/10001/"]
+
+
+def test_a_server_gone_reads_as_none_and_a_page_that_is_not_the_apis_as_not_the_api(client, foreign):
+    assert client.get_server_or_none(10001) is None
+    foreign.mock.get(foreign.url + "/servers/1/", status=404, body="<h1>Not Found</h1>", content_type="text/html")
+    foreign.mock.delete(foreign.url + "/servers/1/", status=404, body="<h1>Not Found</h1>", content_type="text/html")
+    stranger = foreign.make()
+    for call in (stranger.get_server_or_none, stranger.delete_server):
+        with pytest.raises(NotTheApiError):
+            call(1)
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "call"),
     [
-        (lambda resource: resource.get_server(1), {1: FOREIGN}, "GET", "/servers/1/"),
-        (lambda resource: resource.update_server(1, {"hostname": "h"}), {}, "PATCH", "/servers/1/"),
-        (lambda resource: resource.create_server(BODY), {}, "POST", "/servers/"),
+        ("GET", "/servers/1/", lambda client: client.get_server(1)),
+        ("PATCH", "/servers/1/", lambda client: client.update_server(1, {"hostname": "h"})),
+        ("POST", "/servers/", lambda client: client.create_server(BODY, [])),
     ],
 )
-def test_a_wrong_shaped_server_is_said_not_to_be_the_api_naming_the_request(call, state, method, path):
-    resource = Scripted([FOREIGN], state)
-    with pytest.raises(NotTheApiError) as failure:
-        call(resource)
-    assert failure.value.message == f"api_url {Scripted.api_url} does not look like the VPS.org API: {SHAPE}"
-    assert (failure.value.status, failure.value.method, failure.value.path) == (200, method, path)
+def test_a_wrong_shaped_server_is_not_the_api_whatever_the_request(foreign, method, path, call):
+    foreign.mock.add(method, foreign.url + path, json={"id": "x"})
+    with pytest.raises(NotTheApiError) as err:
+        call(foreign.make())
+    assert err.value.message == (
+        f"api_url {foreign.url} does not look like the VPS.org API: a server object was expected, but its 'id' is 'x'"
+    )
+    assert (err.value.status, err.value.method, err.value.path) == (200, method, path)
+    assert len(foreign.mock.calls) == 1
