@@ -58,7 +58,7 @@ def keep_oldest(http, created, since=None, account_pages=None):
     for name, (ours, body) in created.items():
         kept, strangers = settle_name(listed, name, ours, body)
         if strangers:
-            claims[name] = Claim(ours, None, _conflict(name, ours, strangers))
+            claims[name] = Claim(ours, None, _conflict(name, ours, listed, strangers))
         elif kept["id"] == ours["id"]:
             claims[name] = Claim(ours, None, None)
         else:
@@ -79,8 +79,10 @@ def _delete_ours(http, name, ours, kept):
     return Claim(kept, ours["id"], None)
 
 
-def _conflict(name, ours, strangers):
-    ids = ", ".join(str(server["id"]) for server in sorted([ours, *strangers], key=contract.creation_order))
+def _conflict(name, ours, listed, strangers):
+    """The error for a name that someone else's servers carry too: it names every server of the name, copies too."""
+    named = [server for server in listed if server["name"] == name and server["id"] != ours["id"]]
+    ids = ", ".join(str(server["id"]) for server in sorted([ours, *named], key=contract.creation_order))
     message = (
         f"after this run created {name!r} (id {ours['id']}), servers {ids} carry that name, and "
         f"{'they do' if len(strangers) > 1 else 'one does'} not match what this run asked for (someone else's): "
