@@ -61,7 +61,12 @@ class OutOfTimeError(VpsApiError):
 
 
 def _at(seconds):
-    when = datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(seconds=math.ceil(seconds))
+    """When a wait of `seconds` from now ends (the last time a datetime holds, for a wait past it)."""
+    now = datetime.datetime.now(datetime.timezone.utc)
+    try:
+        when = now + datetime.timedelta(seconds=math.ceil(seconds))
+    except OverflowError:  # a Retry-After of 1e308 or inf
+        when = datetime.datetime.max
     return when.strftime("%Y-%m-%d %H:%M:%S UTC")
 
 
