@@ -71,6 +71,12 @@ def test_a_wait_that_fits_is_waited_and_one_that_does_not_ends_the_task_at_once(
     assert abs((when - soon).total_seconds()) < 3
 
 
+@pytest.mark.parametrize("seconds", [1e308, math.inf, 10**30])
+def test_a_wait_too_long_for_a_date_still_ends_the_task_saying_so(clock, seconds):
+    with pytest.raises(OutOfTimeError, match=r"the task stops now instead: try again after 9999-12-31 23:59:59 UTC$"):
+        make(clock).check(seconds, "the pause")
+
+
 def test_a_task_without_a_bound_has_each_wait_bounded_and_says_so(clock):
     budget = Budget(clock=clock, sleep=clock.sleep)
     clock.sleep(10 * DEFAULT_BOUND)

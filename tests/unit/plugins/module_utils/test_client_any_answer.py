@@ -18,34 +18,23 @@ import re
 import pytest
 import requests
 import responses
-from ansible_collections.vpsorg.cloud.plugins.module_utils import answers
-from ansible_collections.vpsorg.cloud.plugins.module_utils.client import VpsClient
+from ansible_collections.vpsorg.cloud.plugins.module_utils import answers, contract
+from ansible_collections.vpsorg.cloud.plugins.module_utils.client import Budget, VpsClient
 from ansible_collections.vpsorg.cloud.plugins.module_utils.errors import VpsApiError
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
+from vps_sim.in_process import FakeClock
 
 API = "https://api.test/api/v1"
 TOKEN = "tok-SECRET-0123456789abcdef"
 # Any request beyond this is a loop: the stub stops it with an error the test reports as such.
 RUNAWAY = 400
-# Requests one operation may need with api_retries 2 (pages, settling reads, waiting polls).
+# Requests one operation may need with api_retries 2 in a task of 60 s (pages, settling reads, polls, 429s).
 BOUND = 150
 
 
 class Runaway(Exception):
     pass
-
-
-class FakeClock:
-    def __init__(self):
-        self.now = 0.0
-
-    def sleep(self, seconds):
-        assert 0 <= seconds <= 3600, f"asked to sleep {seconds} s"
-        self.now += seconds
-
-    def __call__(self):
-        return self.now
 
 
 def server_objects():
@@ -146,12 +135,12 @@ OPERATIONS = {
     "get_server_or_none": lambda client: client.get_server_or_none(7),
     "list_servers": lambda client: client.list_servers(),
     "create_server": lambda client: client.create_server(
-        {"name": "web-1", "plan_id": 1, "os_id": 5, "location": "us-west"}
+        {"name": "web-1", "plan_id": 1, "os_id": 5, "location": "us-west"}, []
     ),
     "update_server": lambda client: client.update_server(7, {"hostname": "h.example.com"}),
     "delete_server": lambda client: client.delete_server(7),
     "power": lambda client: client.power(7, "stop"),
-    "wait_until_settled": lambda client: client.wait_until_settled(7, 60),
+    "wait_for_status": lambda client: client.wait_for_status(7, contract.SETTLED_STATUSES),
 }
 
 
@@ -184,7 +173,8 @@ def run(operation, script, token=TOKEN):
     with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
         for method in ("GET", "POST", "PUT", "PATCH", "DELETE"):
             mock.add_callback(method, re.compile(r".*"), callback=answer)
-        client = VpsClient(API, token, retries=2, sleep=clock.sleep, clock=clock, log=logs.append)
+        budget = Budget(60, "wait_timeout (60 s)", clock=clock, sleep=clock.sleep)
+        client = VpsClient(API, token, budget=budget, retries=2, log=logs.append, on_partial=logs.append)
         try:
             outcome = OPERATIONS[operation](client)
         except VpsApiError as exc:
@@ -237,20 +227,17 @@ def page_with_next(link):
 )
 @pytest.mark.parametrize("api_url", [API, "https://api.test", "https://api.test/"])
 def test_a_next_link_never_takes_the_token_to_another_host(api_url, link):
-    seen = []
+    seen, last = [], {"count": 1, "next": None, "results": []}
 
     def answer(request):
         seen.append(request)
-        return (
-            page_with_next(link if len(seen) == 1 else None)["status"],
-            {},
-            json.dumps({"count": 1, "next": None, "results": []}) if len(seen) > 1 else page_with_next(link)["body"],
-        )
+        return 200, {}, page_with_next(link)["body"] if len(seen) == 1 else json.dumps(last)
 
     with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
         mock.add_callback("GET", re.compile(r".*"), callback=answer, content_type="application/json")
-        client = VpsClient(api_url, TOKEN, retries=0)
-        client.list_servers(partial_ok=True)
+        clock = FakeClock()
+        budget = Budget(60, clock=clock, sleep=clock.sleep)
+        VpsClient(api_url, TOKEN, budget=budget, retries=0, on_partial=lambda warning: None).list_servers()
     # How many pages are read depends on the listing strategy; where they are read does not.
     hosts = [requests.utils.urlparse(request.url).hostname for request in seen]
     assert len(hosts) >= 2 and set(hosts) == {"api.test"}
