@@ -35,6 +35,7 @@ COPIED = (
     "tests/integration/harness.py",
     "tests/integration/compat.py",
     "extensions",
+    "scripts",
     "galaxy.yml",
     "meta",
 )

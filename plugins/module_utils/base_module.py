@@ -89,18 +89,20 @@ class VpsModule:
 
     # -- checks before any request --------------------------------------------------------
 
-    def validate_connection(self):
-        """Every problem with the connection options and this module's own, all at once."""
+    def check_options(self):
+        """Every problem with the connection options, this module's own and validate()'s, all at once."""
         params = self.params
         problems = option_problems(params, [*API_ARGUMENT_SPEC, *self.argument_spec])
         if not any(option == "api_token" for option, _sentence in problems):
             # no_log masks the value as given; the stripped form is what the client sends.
             self.module.no_log_values.add(params["api_token"].strip())
+        problems += self.validate()
         if problems:
             raise InvalidOption(problems[0][0], "; ".join(sentence for _option, sentence in problems))
 
     def validate(self):
-        """Module-specific checks that need no request; raise InvalidOption."""
+        """Module-specific checks that need no request: (option, sentence) pairs."""
+        return []
 
     # -- flow -----------------------------------------------------------------------------
 
@@ -138,8 +140,7 @@ class VpsModule:
         if warning:
             self.module.warn(warning)
         try:
-            self.validate_connection()
-            self.validate()
+            self.check_options()
             self.run()
         except InvalidOption as exc:
             self.fail(exc.message, {"reason": "invalid_option", "option": exc.option})

@@ -19,6 +19,7 @@ from ansible_collections.vpsorg.cloud.plugins.module_utils.server_state import (
     plan_server,
     power_action,
     power_target,
+    predicted,
 )
 
 # The keys of an entry; `defaults` takes the same ones except `name`. No option has a default
@@ -163,7 +164,7 @@ class Entry:
     def predicted(self):
         """The server as it will be after the plan (check mode), or as it is."""
         if self.action == "create":
-            server = dict(self.plan.body, status=contract.STATUS_PROVISIONING)
+            server = predicted(self.plan.body)
         else:
             server = dict(self.found or {}, **(self.plan.changes if self.plan else {}))
         if self.power:

@@ -290,7 +290,6 @@ from ansible_collections.vpsorg.cloud.plugins.module_utils import contract, wait
 from ansible_collections.vpsorg.cloud.plugins.module_utils.base_module import (
     DEFAULT_CONCURRENCY,
     WAIT_SPEC,
-    InvalidOption,
     VpsModule,
 )
 from ansible_collections.vpsorg.cloud.plugins.module_utils.fleet import (
@@ -302,7 +301,6 @@ from ansible_collections.vpsorg.cloud.plugins.module_utils.fleet import (
     needs_detail,
 )
 from ansible_collections.vpsorg.cloud.plugins.module_utils.name_races import keep_oldest, race_message
-from ansible_collections.vpsorg.cloud.plugins.module_utils.options import option_problems
 from ansible_collections.vpsorg.cloud.plugins.module_utils.server_state import power_target
 
 
@@ -317,10 +315,7 @@ class VpsFleet(VpsModule):
 
     def validate(self):
         self.entries = [Entry(wanted) for wanted in merge_entries(self.params["servers"], self.params["defaults"])]
-        problems = entry_problems([entry.wanted for entry in self.entries])
-        problems += option_problems(self.params, ("concurrency", "poll_interval"))
-        if problems:
-            raise InvalidOption(problems[0][0], "; ".join(sentence for _option, sentence in problems))
+        return entry_problems([entry.wanted for entry in self.entries])
 
     # -- arguments -> current state -> plan ------------------------------------------------
 

@@ -65,7 +65,8 @@ def test_a_commit_outside_the_history_fails(repo, where):
 
 
 def test_fresh_fails_on_a_page_measured_on_other_code(repo):
-    repo.write("tests/integration/test_faults.py", "def test_fault():\n    assert True\n")
+    # A test that records fault rows is what the fault page measures.
+    repo.write("tests/integration/test_faults.py", "def test_fault(fault_row):\n    assert fault_row\n")
     repo.commit("Fault test")
     result = repo.run("page_fingerprint.py", "fresh")
     assert result.returncode == 1

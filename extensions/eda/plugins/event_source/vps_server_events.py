@@ -312,21 +312,18 @@ class ServerEventPoller:
         before, started = self.client.request_count, asyncio.get_running_loop().time()
         throttled = self.client.budget.throttled
         try:
-            return await self._poll(before, started)
-        finally:
-            self._budget(self.client.budget.throttled > throttled)
-
-    async def _poll(self, before, started):
-        try:
             listings = [await asyncio.to_thread(self._list)]
             if self.watcher.needs_confirmation(listings[0]):
                 listings.append(await asyncio.to_thread(self._list))
-            events = self.watcher.observe(*listings)
+            events, failure = self.watcher.observe(*listings), None
         except (VpsApiError, MalformedListing) as exc:
-            self.last_requests = self.client.request_count - before
-            self._failed(exc)
-            return None
+            events, failure = None, exc
         self.last_requests = self.client.request_count - before
+        # The pause to the next poll is decided before the poll's outcome is said, which names it.
+        self._budget(self.client.budget.throttled > throttled)
+        if failure is not None:
+            self._failed(failure)
+            return None
         self._recovered()
         self.say(
             logging.DEBUG,

@@ -375,7 +375,6 @@ def test_a_retry_after_longer_than_the_budgets_bound_fails_that_poll_at_once_and
     assert poll(watcher) == [] and watcher.failures == 0 and watcher.next_delay() == 10
 
 
-@pytest.mark.xfail(strict=True, reason="_failed logs next_delay() before poll() updates the throttle factor")
 def test_a_failed_poll_says_when_the_next_one_starts(poller, sim, caplog):
     watcher = poller(interval=10)
     sim.add_fault(kind="status", status=429, retry_after=3600, count=1)

@@ -118,7 +118,9 @@ def test_failure_of_a_request_is_reported_with_the_apis_answer():
 
 def test_created_server_is_predicted_from_its_body_as_provisioning_then_powered():
     new = planned([], name="web", hostname="h.example.com", **CREATE)
-    assert new.predicted() == dict(CREATE, name="web", hostname="h.example.com", status="provisioning")
+    # The shape vps_server predicts: plan and os as the API shows them.
+    shown = {"name": "web", "hostname": "h.example.com", "location": CREATE["location"], "status": "provisioning"}
+    assert new.predicted() == dict(shown, plan={"id": CREATE["plan_id"]}, os={"id": CREATE["os_id"]})
     new.power = "stop"
     assert new.predicted()["status"] == "stopped"
 

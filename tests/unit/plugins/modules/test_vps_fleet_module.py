@@ -105,7 +105,6 @@ def test_every_entry_problem_is_named_before_any_request(fleet, sim):
     assert sim.requests() == []
 
 
-@pytest.mark.xfail(strict=True, reason="validate_connection raises before the entries are checked")
 def test_entry_problems_are_named_together_with_the_connection_problems(fleet, sim):
     done = fleet({"name": "bad name"}, concurrency=0)
     assert "concurrency must be between 1 and 32, got 0" in done.result["msg"]
@@ -176,7 +175,9 @@ def test_check_mode_predicts_and_sends_nothing_with_a_diff_per_changing_server(f
             ("none", None, [], "unchanged"),
             ("refuse", None, [], done.result["results"][4]["msg"]),
         ]
-        assert done.result["servers"][0] == dict(BODY, name="new", hostname="new.example.com", status="stopped")
+        # The shape vps_server predicts for a new server: plan and os as the API shows them.
+        predicted = {"name": "new", "hostname": "new.example.com", "location": BODY["location"], "status": "stopped"}
+        assert done.result["servers"][0] == dict(predicted, plan={"id": BODY["plan_id"]}, os={"id": BODY["os_id"]})
         assert [r["id"] for r in done.result["results"][1:3]] == [old, running]
     diff = done.result["diff"]
     assert [d["before_header"] for d in diff] == ["new", "old", "run"] == [d["after_header"] for d in diff]

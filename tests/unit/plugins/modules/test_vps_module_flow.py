@@ -112,7 +112,7 @@ def test_ansible_masks_the_token_as_sent_whatever_else_is_wrong(sim, token, api_
     with module_args({"api_token": token, "api_url": api_url}):
         module = VpsServerInfo(session=sim.session())
     try:
-        module.validate_connection()
+        module.check_options()
     except base_module.InvalidOption as problem:
         assert str(problem) == problem.message and problem.option in ("api_url", "api_token")
     assert (token.strip() in module.module.no_log_values) is masked
