@@ -51,7 +51,7 @@ options:
         exponential backoff and jitter.
       - HTTP 429 (rate limited) does not use up retries. Its C(Retry-After) pauses every request of the task, and the
         task then sends fewer requests at a time and paces them below the rate the API took. A C(Retry-After) longer
-        than what remains of the task's time bound (O(wait_timeout) where the module has it, otherwise 600 seconds)
+        than what remains of the task's time bound (C(wait_timeout) where the module has it, otherwise 600 seconds)
         fails the task at once, naming the wait the API asked for and when to try again
         (C(failure.reason=out_of_time)); no run waits longer than its bound.
       - Requests that create a server or run a power action are only repeated when the failure proves nothing

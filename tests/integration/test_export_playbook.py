@@ -9,7 +9,6 @@ vpsorg.cloud.provision --check for a few.
 
 from __future__ import annotations
 
-import contextlib
 import sqlite3
 import sys
 from collections import Counter
@@ -232,9 +231,13 @@ def stored_sim(tmp_path_factory):
 
 def store(sim, server_id, **columns):
     """Write columns of a server straight into the simulator's database (its API validates what it is sent)."""
-    with contextlib.closing(sqlite3.connect(sim.db_path, timeout=10)) as db, db:
+    db = sqlite3.connect(sim.db_path, timeout=10)
+    try:
         assignments = ", ".join(f"{column} = ?" for column in columns)
         db.execute(f"UPDATE servers SET {assignments} WHERE id = ?", (*columns.values(), server_id))
+        db.commit()
+    finally:
+        db.close()
 
 
 def test_export_leaves_out_what_provision_refuses_and_the_file_provisions_with_no_change(stored_sim, tmp_path):
