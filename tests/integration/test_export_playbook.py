@@ -15,6 +15,7 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
+import requests
 import yaml
 from harness import api_call, create_server, ensure_collection_link, last_seq, mutating_requests, run_playbook
 from hypothesis import HealthCheck, given, settings
@@ -27,7 +28,6 @@ sys.path[:0] = [
     str(ensure_collection_link()),
     str(Path(__file__).resolve().parents[1] / "unit" / "plugins" / "modules"),
 ]
-from ansible_collections.vpsorg.cloud.plugins.module_utils.client import VpsClient  # noqa: E402
 from ansible_collections.vpsorg.cloud.plugins.modules.vps_fleet import VpsFleet  # noqa: E402
 from ansible_collections.vpsorg.cloud.plugins.modules.vps_fleet_info import VpsFleetInfo  # noqa: E402
 from module_runner import run_module  # noqa: E402
@@ -82,8 +82,9 @@ def repeated(specs):
 
 
 def in_process(module_class, args, sim, monkeypatch, check_mode=False):
-    client = VpsClient(sim.api_url, sim.token, retries=2)
-    return run_module(module_class, args, client, monkeypatch, check_mode=check_mode)
+    """The module in this process against the simulator process, on the wall clock."""
+    args = dict(args, api_url=sim.api_url, api_retries=2)
+    return run_module(module_class, args, sim, None, monkeypatch, check_mode=check_mode, http=requests.Session())
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
