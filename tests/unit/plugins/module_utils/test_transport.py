@@ -16,7 +16,6 @@ import requests
 from ansible.module_utils.ansible_release import __version__ as ANSIBLE_VERSION
 from ansible_collections.vpsorg.cloud.plugins.module_utils import retry
 from ansible_collections.vpsorg.cloud.plugins.module_utils.budget import Budget, OutOfTimeError
-from ansible_collections.vpsorg.cloud.plugins.module_utils.client import VpsClient
 from ansible_collections.vpsorg.cloud.plugins.module_utils.errors import (
     AmbiguousRequestError,
     NotTheApiError,
@@ -365,23 +364,20 @@ CALLS = {
 
 @pytest.mark.parametrize("call", sorted(CALLS))
 @pytest.mark.parametrize("given", ["{}", " {}\n"])
-def test_the_token_shows_in_no_error_body_or_log_line_though_the_api_echoes_it(sim, clock, call, given):
+def test_the_token_shows_in_no_error_body_or_log_line_though_the_api_echoes_it(sim, client_at, call, given):
     sim.seed(1)
     sim.set_modes(echo_token=True)
     sim.set_balance(sim.token, 1)
     sim.add_fault(kind="status", status=503, method="GET", path=r"^/api/v1/servers/$")
     logged = []
-    budget = Budget(600, clock=clock, sleep=clock.sleep)
-    client = VpsClient(sim.api_url, given.format(sim.token), budget=budget, session=sim.session(), log=logged.append)
-    error = failed(CALLS[call], client)
+    error = failed(CALLS[call], client_at(sim.api_url, given.format(sim.token), log=logged.append))
     assert sim.token not in shown(error, logged)
     # The API did echo it: what a person reads has it masked.
     assert "Authorization: Bearer ********" in json.dumps(error.body) or call == "503 page"
 
 
-def test_a_wrong_token_echoed_back_is_masked_too(sim, clock):
+def test_a_wrong_token_echoed_back_is_masked_too(sim, client_at):
     sim.set_modes(echo_token=True)
-    client = VpsClient(sim.api_url, "unit-OTHER-token", budget=Budget(60, clock=clock), session=sim.session())
-    error = failed(client.get_server, 1)
+    error = failed(client_at(sim.api_url, "unit-OTHER-token").get_server, 1)
     assert error.status == 401 and "unit-OTHER-token" not in shown(error, [])
     assert error.body == {"detail": "Invalid token. (request had Authorization: Bearer ********)"}
