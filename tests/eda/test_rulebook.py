@@ -182,7 +182,7 @@ def test_bad_arguments_stop_the_rulebook_before_any_request(tmp_path, clean_sim)
     run = RulebookRun(tmp_path, sim, rulebook, verbosity=0)
     rc = run.wait_exit(STARTUP)
     assert rc != 0
-    assert "interval must be more than 0" in run.output
+    assert "interval must be a positive number of seconds" in run.output
     assert "filters.status must be one of" in run.output
     assert sim.requests() == []
     assert_no_secret(run, sim)

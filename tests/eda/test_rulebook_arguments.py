@@ -25,7 +25,11 @@ def test_a_bad_token_is_named_with_every_other_bad_argument_before_any_request(t
     # ansible-rulebook logs a failed source's message twice (engine, then app); each holds every problem.
     messages = [line for line in output.splitlines() if "vpsorg.cloud.vps_server_events: " in line]
     assert messages, output
-    for words in ("interval must be more than 0", "filters.status must be one of", "api_token contains characters"):
+    for words in (
+        "interval must be a positive number of seconds",
+        "filters.status must be one of",
+        "api_token contains characters",
+    ):
         assert all(words in line for line in messages), output
     assert "Traceback" not in output and 'File "' not in output, output
     assert token not in output
