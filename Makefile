@@ -40,9 +40,11 @@ SIMULATOR_PROJECT := $(wildcard simulator/pyproject.toml)
 VENV_STAMP := $(VENV)/.installed-$(notdir $(or $(PYTHON),$(shell scripts/find_python.sh $(TOOL_PYTHONS) 2>/dev/null)))
 IMPORTER_STAMP := $(IMPORTER_VENV)/.installed
 
-# Order matters: cheap static gates first so a broken change fails fast.
-GATES := ruff docs-current python-floor ansible-lint sanity compat-sanity units sim-test integration integration-py39 compat eda molecule galaxy \
-	docs-lint docs-site changelog-lint ee-check controller
+# Order matters: cheap static gates first so a broken change fails fast. `a+b` runs two gates at the
+# same time (scripts/run_gates.sh): each pair is one that computes (ansible-test, pip) beside one
+# that mostly waits (ansible runs against the simulator, the JVM, Chromium), so 2 cores stay busy.
+GATES := ruff docs-current python-floor ansible-lint units sim-test sanity+integration compat-sanity+compat \
+	integration-py39+eda molecule+galaxy docs-lint docs-site+controller changelog-lint ee-check
 
 # all_skipped_fails (tests/pytest_plugins): a run whose every collected test skipped fails too.
 PYTEST := PYTHONPATH=$(CURDIR)/tests/pytest_plugins $(BIN)/python -m pytest -p no:cacheprovider -p all_skipped_fails
@@ -51,7 +53,7 @@ define run_pytest
 $(PYTEST) $(1) || { rc=$$?; [ $$rc -ne 5 ] || echo "error: no tests collected from $(lastword $(1))" >&2; exit $$rc; }
 endef
 
-.PHONY: help venv importer-venv eda-venv controller-venv eda-measure compat-venvs compat-all compat-sanity collection-link test $(GATES) lint \
+.PHONY: help venv importer-venv target-venv eda-venv controller-venv eda-measure compat-venvs compat-all compat-sanity collection-link test $(subst +, ,$(GATES)) lint \
 	demo bench faults mutation python-floor clean docs docs-venv chromium release
 
 help: ## this list: every target and what it is for
@@ -93,9 +95,10 @@ $(GET_PIP): scripts/get_pip_standin.py
 # Gates see no collections or roles installed by hand into ~/.ansible (a stale copy of this
 # collection there would shadow the tree under test). ansible-test keeps its caches in
 # ~/.ansible/test regardless.
-$(GATES) test: export ANSIBLE_HOME := $(CACHE)/ansible-home
+$(subst +, ,$(GATES)) test: export ANSIBLE_HOME := $(CACHE)/ansible-home
+# Every venv is made before the gates start (two gates side by side must not both make one).
 
-test: venv importer-venv ## every quality gate in order, with wall times (what CI runs)
+test: venv importer-venv compat-venvs eda-venv controller-venv docs-venv target-venv ## every quality gate in order, with wall times (what CI runs)
 	rm -rf $(CACHE)/ansible-home
 	@scripts/run_gates.sh $(GATES)
 
@@ -158,6 +161,8 @@ integration: venv ## real ansible-playbook / ansible-inventory runs against the 
 TARGET_VENV := $(CURDIR)/.venvs/target-3.9
 TARGET_TESTS := tests/integration/test_target_python.py tests/integration/test_vps_server.py \
 	tests/integration/test_vps_server_info.py tests/integration/test_vps_server_power.py tests/integration/test_vps_fleet.py
+
+target-venv: $(TARGET_VENV)/.installed ## the Python 3.9 venv the modules run on in integration-py39
 
 $(TARGET_VENV)/.installed: requirements/target-py39.txt
 	PYTHON= scripts/make_venv.sh $(TARGET_VENV) 3.9
