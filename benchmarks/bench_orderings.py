@@ -31,23 +31,12 @@ from vps_sim.testing import Simulator
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "tests" / "integration"))
+from bench_fleet import MODULE_PLAYBOOK, fleet_vars  # noqa: E402 - the same fleet task and variables
 from harness import BIN, base_env  # noqa: E402 - the harness lives with the integration tests
 
 ACCOUNT, NEW, PAGES = 600, 5, 6
 PROVISION_DELAY = 3.0
-POLL_INTERVAL = 0.5
 ORDERINGS = {"id (the reading)": "id", "name": "name", "id, newest first": "-id"}
-PLAYBOOK = f"""
-- name: One fleet task
-  hosts: localhost
-  gather_facts: false
-  tasks:
-    - name: Converge the fleet
-      vpsorg.cloud.vps_fleet:
-        servers: "{{{{ fleet }}}}"
-        defaults: {{plan_id: 1, os_id: 5, location: us-west}}
-        poll_interval: {POLL_INTERVAL}
-"""
 
 
 def one_run(ordering: str, workdir: Path) -> dict:
@@ -57,9 +46,9 @@ def one_run(ordering: str, workdir: Path) -> dict:
         sim.set_modes(ordering=ordering)
         sim.clear_requests()
         names = [f"k-{i}" for i in range(1, NEW + 1)]
-        (workdir / "vars.json").write_text(json.dumps({"fleet": [{"name": name} for name in names]}))
+        (workdir / "vars.json").write_text(json.dumps(fleet_vars(names)))
         playbook = workdir / "fleet.yml"
-        playbook.write_text(PLAYBOOK)
+        playbook.write_text(MODULE_PLAYBOOK)
         command = [str(BIN / "ansible-playbook"), "-i", "localhost,", "-c", "local", "-e"]
         command += [f"ansible_python_interpreter={sys.executable}", "-e", f"@{workdir / 'vars.json'}", str(playbook)]
         started = time.perf_counter()
