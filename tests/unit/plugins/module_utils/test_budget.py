@@ -3,10 +3,12 @@ API's 429 answers, the concurrency limit, and run_all. On the simulator's rate l
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import math
 import re
 import threading
+import time
 
 import pytest
 from ansible_collections.vpsorg.cloud.plugins.module_utils import budget as budget_module
@@ -21,6 +23,7 @@ from ansible_collections.vpsorg.cloud.plugins.module_utils.budget import (
     run_all,
 )
 from ansible_collections.vpsorg.cloud.plugins.module_utils.errors import VpsApiError
+from vps_sim.in_process import FakeClock
 from vps_sim.rate_limit import RateLimiter
 
 
@@ -30,8 +33,11 @@ def make(clock, bound=600, **kwargs):
 
 def answer(budget, status=200, retry_after=None):
     """One request through the budget, answered `status` (a 429 with `retry_after`): what the budget said of it."""
+    before = budget.in_flight
     with budget.turn() as answered:
+        assert budget.in_flight == before + 1, "a request in flight is counted once"
         answered.update(status=status, **({"retry_after": retry_after} if status == 429 else {}))
+    assert budget.in_flight == before, "an answered request is no longer in flight"
     return answered
 
 
@@ -54,21 +60,34 @@ def test_a_wait_ends_by_the_deadline_and_says_when_no_time_was_left(clock):
 
 def test_a_wait_that_fits_is_waited_and_one_that_does_not_ends_the_task_at_once(clock):
     budget = make(clock, 10)
-    budget.sleep(0, "nothing")
     budget.sleep(10, "all of it")
     clock.sleep(5)  # past the deadline: never a negative time left
+    budget.sleep(0, "nothing")
     with pytest.raises(OutOfTimeError) as err:
-        budget.sleep(2, "the pause")
+        budget.sleep(0.6, "the pause")
     assert clock.sleeps == [10, 5]
     assert err.value.reason == "out_of_time"
     assert re.fullmatch(
-        r"the pause would take 2 s, more than the 0 s left of wait_timeout \(10 s\); "
+        r"the pause would take 1 s, more than the 0 s left of wait_timeout \(10 s\); "
         r"the task stops now instead: try again after (\d{4}-\d\d-\d\d \d\d:\d\d:\d\d) UTC",
         str(err.value),
     )
     when = datetime.datetime.strptime(str(err.value)[-23:-4], "%Y-%m-%d %H:%M:%S")
-    soon = datetime.datetime.now(datetime.UTC).replace(tzinfo=None) + datetime.timedelta(seconds=2)
+    soon = datetime.datetime.now(datetime.UTC).replace(tzinfo=None) + datetime.timedelta(seconds=1)
     assert abs((when - soon).total_seconds()) < 3
+
+
+def test_when_to_try_again_is_said_in_utc_whatever_the_local_zone(clock, monkeypatch):
+    monkeypatch.setenv("TZ", "Asia/Tokyo")
+    time.tzset()
+    try:
+        with pytest.raises(OutOfTimeError) as err:
+            make(clock, 0).check(3600, "the pause")
+    finally:
+        monkeypatch.undo()
+        time.tzset()
+    when = datetime.datetime.strptime(str(err.value)[-23:-4], "%Y-%m-%d %H:%M:%S").replace(tzinfo=datetime.UTC)
+    assert abs((when - datetime.datetime.now(datetime.UTC)).total_seconds() - 3600) < 3
 
 
 @pytest.mark.parametrize("seconds", [1e308, math.inf, 10**30])
@@ -233,19 +252,26 @@ def test_the_pace_is_never_slower_than_max_spacing_and_old_answer_times_are_not_
     assert len(budget._taken) == MAX_ANSWERS_KEPT
 
 
-def test_without_429_nothing_waits(clock):
+def test_without_429_nothing_waits_whatever_the_clock_reads(clock):
     budget = make(clock)
+    assert (budget.in_flight, budget.requests, budget.throttled, budget.spacing) == (0, 0, 0, 0)
     for _request in range(50):
         answer(budget, 503)
     assert clock.sleeps == [] and budget.spacing == 0 and budget.requests == 50 and budget.throttled == 0
+    clock_at_zero = FakeClock(0)
+    answer(make(clock_at_zero))
+    assert clock_at_zero.sleeps == []
 
 
 # -- how many at a time ---------------------------------------------------------------------------
 
 
 def test_concurrency_starts_low_and_grows_by_one_with_each_answer_while_the_limit_is_reached(clock):
+    assert make(clock).limit == 1
     budget = make(clock, start=2, most=4)
     assert (budget.limit, budget.most) == (2, 4)
+    answer(budget)  # one in flight of two allowed: no more
+    assert budget.limit == 2
     with budget.turn() as first:
         answer(budget)  # two in flight, the limit: one more
         first["status"] = 200  # one in flight of three allowed: no more
@@ -257,7 +283,14 @@ def test_concurrency_starts_low_and_grows_by_one_with_each_answer_while_the_limi
         answer(budget)  # at most already
     assert budget.limit == 4 and budget.in_flight == 0
     assert (make(clock, start=0).limit, make(clock, start=9, most=3).limit) == (1, 3)
-    assert make(clock, most=1000).most == MAX_CONCURRENCY and make(clock, most=0).limit == 1
+    assert make(clock, most=1000).most == MAX_CONCURRENCY
+    for most in (0, 1, 3):  # started at its most: an answer at the limit does not grow it past
+        budget = make(clock, start=3, most=most)
+        with contextlib.ExitStack() as others:
+            for _other in range(budget.limit - 1):
+                others.enter_context(budget.turn())
+            answer(budget)
+        assert budget.limit == budget.most == max(1, most)
 
 
 def test_a_429_with_several_in_flight_sets_one_fewer_than_the_most_seen_for_the_rest_of_the_task(clock):
@@ -318,7 +351,9 @@ def test_run_all_raises_what_is_not_an_api_error(clock, jobs):
         run_all(make(clock), [(n, lambda: {}["bug"]) for n in range(jobs)])
 
 
-@pytest.mark.parametrize(("most", "jobs", "threads"), [(1, 3, None), (4, 1, None), (3, 10, 3), (None, 2, 2)])
+@pytest.mark.parametrize(
+    ("most", "jobs", "threads"), [(1, 3, None), (4, 1, None), (3, 10, 3), (None, 2, 2), (100, 100, MAX_CONCURRENCY)]
+)
 def test_one_job_or_one_at_a_time_runs_on_the_calling_thread_and_no_more_threads_than_jobs(
     monkeypatch, clock, most, jobs, threads
 ):

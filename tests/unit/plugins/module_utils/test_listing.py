@@ -14,6 +14,7 @@ from ansible_collections.vpsorg.cloud.plugins.module_utils.errors import NotTheA
 from ansible_collections.vpsorg.cloud.plugins.module_utils.listing import IncompleteListingError
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from responses import matchers
 
 LIST = r"/servers/\?"
 FIRST = 10001
@@ -269,9 +270,13 @@ def test_a_page_read_is_retried_like_any_read(sim, client):
     assert ids(client.list_servers()) == span(5) and client.request_count == 2
 
 
-def test_a_list_of_more_pages_than_any_account_is_refused_before_reading_them(sim, client, monkeypatch):
+@pytest.mark.parametrize(("servers", "read"), [(5, True), (6, False)])
+def test_a_list_of_more_pages_than_any_account_is_refused_before_reading_them(sim, client, monkeypatch, servers, read):
     monkeypatch.setattr(listing, "MAX_PAGES", 5)
-    sim.seed(6)
+    sim.seed(servers)
+    if read:
+        assert len(client.list_servers(page_size=1)) == 5
+        return
     with pytest.raises(NotTheApiError) as err:
         client.list_servers(page_size=1)
     assert str(err.value) == (
@@ -287,7 +292,7 @@ def test_an_api_url_without_a_server_list_is_said_so(sim, client_at):
     assert (
         err.value.message == f"api_url {sim.url}/v2 has no server list: GET /servers/ answered HTTP 404; check api_url"
     )
-    assert (err.value.status, err.value.path, client.request_count) == (404, "/servers/", 1)
+    assert (err.value.status, err.value.method, err.value.path, client.request_count) == (404, "GET", "/servers/", 1)
 
 
 # -- pages the API never sends (responses) -------------------------------------------------------------
@@ -301,8 +306,20 @@ def page(numbers, next_url=None, count=..., **extra):
 
 
 def serve(foreign, table):
+    """Answer each path of `table` with its page; a client that reads on and on fails the test at once."""
+
+    def respond(answer):
+        assert len(foreign.mock.calls) <= 50, "the listing does not end"
+        return 200, {"Content-Type": "application/json"}, json.dumps(answer)
+
     for path, answer in table.items():
-        foreign.mock.get(foreign.url + path, json=answer)
+        path, _mark, query = path.partition("?")
+        foreign.mock.add_callback(
+            "GET",
+            foreign.url + path,
+            callback=lambda request, answer=answer: respond(answer),
+            match=[matchers.query_string_matcher(query)],
+        )
 
 
 def asked(foreign):
@@ -315,18 +332,44 @@ def test_cursor_links_are_followed_in_any_spelling_and_a_repeated_server_is_list
         {
             "/servers/?page_size=100": page([1, 2], foreign.url + "/servers/?cursor=b", count=4),
             "/servers/?cursor=b": page([2, 3], "servers/?cursor=c", count=4),
-            "/servers/?cursor=c": page([4], "/api/v1/servers/?cursor=d", count=4),
-            "/servers/?cursor=d": page([], None, count=4),
+            "/servers/?cursor=c": page([4], "/api/v1/servers/d/", count=4),
+            "/servers/d/": page([], None, count=4),
         },
     )
     listed = foreign.make().list_servers()
     assert ids(listed) == [1, 2, 3, 4] and listed.pages == 4
-    assert asked(foreign) == [
-        "/servers/?page_size=100",
-        "/servers/?cursor=b",
-        "/servers/?cursor=c",
-        "/servers/?cursor=d",
+    assert asked(foreign) == ["/servers/?page_size=100", "/servers/?cursor=b", "/servers/?cursor=c", "/servers/d/"]
+
+
+def test_a_list_without_next_links_is_read_by_page_number_with_the_first_requests_filters(foreign):
+    first, second = page([1], False, count=2), page([2], False, count=2)
+    serve(foreign, {"/servers/?status=active&page_size=1": first, "/servers/?page_size=1&status=active&page=2": second})
+    assert ids(foreign.make().list_servers({"status": "active"}, page_size=1)) == [1, 2]
+
+
+def test_a_two_page_list_whose_last_page_links_on_is_read_three_times_then_given_with_a_warning(foreign):
+    serve(foreign, {"/servers/?page_size=1": page([1], foreign.url + "/servers/?page=2", count=2)})
+    serve(foreign, {"/servers/?page=2": page([2], foreign.url + "/servers/?page=5", count=2)})
+    warned = []
+    client = foreign.make(on_partial=warned.append)
+    assert ids(client.list_servers(page_size=1)) == [1, 2] and client.request_count == 2 * listing.MAX_READS
+    assert warned == [
+        f"api_url {foreign.url}: the server list's pages do not fit together although the list did not change: page 2 "
+        "should be the last but links to another in each of 3 reads, while every read counted 2 servers; "
+        "returning the 2 servers read, which are not all of them"
     ]
+
+
+def test_a_list_whose_pages_fail_another_way_each_time_kept_changing(sim, make_client, on_answer):
+    sim.seed(25)
+    sim.short_list(kind="empty", from_page=3)
+    warned = []
+    client = make_client(page_concurrency=1, on_partial=warned.append)
+    on_answer(client, "GET", LIST, lambda: sim.short_list(kind="repeat", page=2), nth=3)
+    client.list_servers(page_size=10)
+    assert warned[0].startswith(
+        f"api_url {sim.api_url}: the server list kept changing while it was read (server id 10001 is on pages 1 and 2"
+    )
 
 
 @pytest.mark.parametrize("count", [None, 2])
@@ -376,7 +419,7 @@ def test_a_first_page_that_is_not_the_apis_is_said_so(foreign, answer, message):
     with pytest.raises(NotTheApiError) as err:
         client.list_servers()
     assert err.value.message == f"api_url {foreign.url} does not look like the VPS.org API: {message}"
-    assert (err.value.status, err.value.path, client.request_count) == (200, "/servers/", 1)
+    assert (err.value.status, err.value.method, err.value.path, client.request_count) == (200, "GET", "/servers/", 1)
 
 
 @pytest.mark.parametrize("concurrency", [1, 4])
@@ -419,16 +462,21 @@ def newest(client, wanted):
 
 
 @pytest.mark.parametrize(
-    ("wanted", "found", "pages"),
+    ("deleted", "wanted", "found", "pages"),
     [
-        (span(5, 11001), span(5, 11001), 1),  # five new servers among a thousand: the last page alone
-        (span(5, 10999), span(5, 10999), 2),  # over the last two pages
-        ([10500, 11002, 11003], [11002, 11003], 1),  # one older left to be read alone
-        ([10001, 10002], [], 2),  # old ones: never more pages than reading them alone
+        ((), span(5, 11001), span(5, 11001), 1),  # five new servers among a thousand: the last page alone
+        ((), span(5, 10999), span(5, 10999), 2),  # over the last two pages
+        ((), [10500, 11002, 11003], [11002, 11003], 1),  # one older left to be read alone
+        ((11002, 11003), span(3, 11002), [11004], 1),  # deleted from the last page's range: not looked for before
+        ((), [10001, 10002], [], 2),  # old ones: never more pages than reading them alone
     ],
 )
-def test_servers_just_created_are_found_on_the_last_pages_of_the_list(sim, client, sent, wanted, found, pages):
+def test_servers_just_created_are_found_on_the_last_pages_of_the_list(
+    sim, client, person, sent, deleted, wanted, found, pages
+):
     sim.seed(1005)
+    for server_id in deleted:
+        person("DELETE", f"/servers/{server_id}/")
     assert newest(client, wanted) == (found, pages)
     assert sent()[0] == "GET /servers/?page_size=100&page=last"
 

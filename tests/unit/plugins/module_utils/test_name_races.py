@@ -4,10 +4,10 @@ the name, naming every id, and nothing is deleted; a check that could not be mad
 
 from __future__ import annotations
 
-import time
+import types
 
 import pytest
-from ansible_collections.vpsorg.cloud.plugins.module_utils import contract
+from ansible_collections.vpsorg.cloud.plugins.module_utils import contract, name_races
 from ansible_collections.vpsorg.cloud.plugins.module_utils.name_races import keep_oldest, race_message
 
 BODY = {"name": "web-1", "plan_id": 1, "os_id": 5, "location": "us-west", "hostname": "web-1.example.com"}
@@ -37,10 +37,14 @@ def names(sim, name="web-1"):
     return [s["id"] for s in sim.servers() if s["name"] == name]
 
 
-def test_the_oldest_of_identical_copies_is_kept_and_only_ours_is_deleted(sim, client, race):
+def test_the_oldest_of_identical_copies_is_kept_and_only_ours_is_deleted(sim, make_client, race):
     ours, (older, younger) = race({}, "ours", {})
-    claim = keep_oldest(client.http, {"web-1": (ours, BODY)})["web-1"]
+    logged = []
+    claim = keep_oldest(make_client(log=logged.append).http, {"web-1": (ours, BODY)})["web-1"]
     assert (claim.kept["id"], claim.deleted, claim.error) == (older["id"], ours["id"], None)
+    assert logged == [
+        f"another run created 'web-1' at the same time (id {older['id']}, older): deleted ours (id {ours['id']})"
+    ]
     # The younger copy is its own run's to delete: never ours.
     assert names(sim) == [older["id"], younger["id"]] and deletes(sim) == [f"/api/v1/servers/{ours['id']}/"]
     assert race_message("web-1", claim) == (
@@ -121,19 +125,25 @@ def test_every_name_is_settled_with_one_listing_and_a_failed_delete_leaves_the_o
 @pytest.mark.parametrize(
     ("ago", "pages", "query", "listed"),
     [
-        (0, 2, "status=provisioning&page_size=100", "the provisioning servers"),
+        (
+            contract.PROVISIONING_LASTS_AT_LEAST - 0.1,
+            2,
+            "status=provisioning&page_size=100",
+            "the provisioning servers",
+        ),
         (0, 1, "page_size=100", "the account again"),  # a small account: one page either way
-        (contract.PROVISIONING_LASTS_AT_LEAST + 1, 100, "page_size=100", "the account again"),
+        (contract.PROVISIONING_LASTS_AT_LEAST, 100, "page_size=100", "the account again"),
         (None, 100, "page_size=100", "the account again"),
     ],
 )
 def test_a_recent_race_in_a_large_account_is_checked_among_the_provisioning_servers_and_any_other_on_the_whole_list(
-    sim, make_client, race, sent, ago, pages, query, listed
+    sim, make_client, race, sent, monkeypatch, ago, pages, query, listed
 ):
+    monkeypatch.setattr(name_races, "time", types.SimpleNamespace(monotonic=lambda: 1000.0))
     if query == "page_size=100":
         sim.set_timings(provision_delay=0)  # their copy is active already: only the whole list shows it
     ours, (theirs,) = race({}, "ours")
-    since = None if ago is None else time.monotonic() - ago
+    since = None if ago is None else 1000.0 - ago
     claim = keep_oldest(make_client().http, {"web-1": (ours, BODY)}, since, pages)["web-1"]
     assert (claim.kept["id"], claim.deleted) == (theirs["id"], ours["id"])
     assert sent()[-2:] == [f"GET /servers/?{query}", f"DELETE /servers/{ours['id']}/"]
@@ -149,4 +159,46 @@ def test_a_recent_race_in_a_large_account_is_checked_among_the_provisioning_serv
         "GET",
         "/servers/",
         "http_error",
+    )
+
+
+@pytest.mark.parametrize(
+    ("way", "body", "reason"),
+    [("token", {"detail": "Invalid token."}, "http_error"), ("short", None, "incomplete_listing")],
+)
+def test_a_listing_that_failed_is_kept_whole_in_the_error(sim, client, client_at, race, way, body, reason):
+    ours, _theirs = race("ours")
+    if way == "short":
+        sim.seed(150)
+        sim.short_list(kind="gone", from_page=2)
+    http = client_at(sim.api_url, "unit-OTHER-token").http if way == "token" else client.http
+    error = keep_oldest(http, {"web-1": (ours, BODY)})["web-1"].error
+    assert (error.body, error.reason) == (body, reason)
+
+
+def shown(server_id):
+    return {"id": server_id, "status": "provisioning", "plan": {"id": 1}, "os": {"id": 5}, **BODY}
+
+
+@pytest.mark.parametrize(
+    ("answer", "status", "body", "reason"),
+    [
+        ({"status": 503, "json": {"detail": "down"}}, 503, {"detail": "down"}, "http_error"),
+        ({"status": 404, "body": "<h1>Not Found</h1>", "content_type": "text/html"}, 404, None, "not_the_api"),
+    ],
+)
+def test_a_delete_of_ours_that_failed_is_kept_whole_in_the_error(foreign, answer, status, body, reason):
+    # Answers the API never gives: a JSON 503 from a gateway, a proxy's 404 page.
+    theirs, ours = shown(1), shown(2)
+    page = {"count": 2, "next": None, "results": [theirs, ours]}
+    foreign.mock.get(foreign.url + "/servers/?page_size=100", json=page)
+    foreign.mock.get(foreign.url + "/servers/2/", json=ours)
+    foreign.mock.delete(foreign.url + "/servers/2/", **answer)
+    error = keep_oldest(foreign.make().http, {"web-1": (ours, BODY)})["web-1"].error
+    assert (error.status, error.method, error.path, error.body, error.reason) == (
+        status,
+        "DELETE",
+        "/servers/2/",
+        body,
+        reason,
     )

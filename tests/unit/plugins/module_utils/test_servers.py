@@ -96,16 +96,37 @@ def test_a_create_never_applied_is_sent_once_per_retry_after_two_reads_then_fail
     sim.add_fault(kind="status", status=502, method="POST")
     logged = []
     with pytest.raises(VpsApiError) as err:
-        make_client(retries=retries, log=logged.append).create_server(BODY, [])
+        make_client(bound=60, retries=retries, log=logged.append).create_server(BODY, [])
     assert err.value.message == (
         "the create request for server 'web-1' got no usable answer (the VPS.org API failed with a server error "
         f"(HTTP 502); try again later (api_url {sim.api_url})); the server list for a new 'web-1', read twice, shows "
         "it did not take effect, and retries are used up"
     )
-    assert (err.value.status, err.value.method, err.value.reason) == (502, "POST", "http_error")
+    assert (err.value.status, err.value.method, err.value.path) == (502, "POST", "/servers/")
     assert len([r for r in sim.requests() if r["method"] == "POST"]) == retries + 1
     # The pause between the two reads is no retry: the log never counts one (it said "retry 6 of 5").
-    assert retries_counted(logged) == [] and sum("; reading it again in " in line for line in logged) == retries + 1
+    pauses = [
+        line for line in logged if re.fullmatch(r"the change is not visible yet; reading it again in \d+\.\d s", line)
+    ]
+    assert retries_counted(logged) == [] and len(pauses) == retries + 1
+
+
+def test_a_lost_power_action_never_applied_fails_naming_it_and_keeps_the_gateways_answer(foreign):
+    # A gateway that answers 502 in JSON: an answer the API itself never gives.
+    server = {"id": 1, "name": "web-1", "status": "active", "updated_at": "t0"}
+    foreign.mock.get(foreign.url + "/servers/1/", json=server)
+    foreign.mock.post(foreign.url + "/servers/1/stop/", status=502, json={"detail": "bad gateway"})
+    with pytest.raises(VpsApiError) as err:
+        foreign.make(retries=1).power(1, "stop")
+    assert (err.value.status, err.value.method, err.value.path, err.value.body) == (
+        502,
+        "POST",
+        "/servers/1/stop/",
+        {"detail": "bad gateway"},
+    )
+    assert err.value.message.startswith("POST /servers/1/stop/ got no usable answer (") and err.value.message.endswith(
+        "; the status of server 1, read twice, shows it did not take effect, and retries are used up"
+    )
 
 
 # -- changes settled by re-reading -----------------------------------------------------------------

@@ -26,6 +26,7 @@ from ansible_collections.vpsorg.cloud.plugins.module_utils.version import COLLEC
 from urllib3.exceptions import MaxRetryError, NewConnectionError, ProtocolError
 
 BODY = {"name": "web-1", "plan_id": 1, "os_id": 5, "location": "us-west"}
+FOREIGN_URL = "https://api.test/api/v1"  # the `foreign` fixture's api_url
 SECONDS = re.compile(r"in \d+\.\d s")
 
 
@@ -181,7 +182,7 @@ def test_a_429_with_another_request_in_flight_logs_the_fewer_requests_at_a_time(
     [({"kind": "status", "status": 503}, " answered HTTP 503"), ({"kind": "timeout"}, ": ConnectionError")],
 )
 def test_server_errors_and_lost_reads_use_up_the_retries_each_counted_in_the_log(sim, make_client, clock, fault, why):
-    sim.add_fault(**fault)
+    sim.add_fault(count=20, **fault)  # a client that never ends its retries ends, and fails
     logged = []
     client = make_client(retries=2, log=logged.append)
     failed(client.get_server, 10001)
@@ -277,6 +278,12 @@ def test_an_api_error_is_a_sentence_with_what_was_asked(sim, make_client, method
         ),
         ({"status": 409, "json": {"detail": "busy"}}, "unexpected answer from the API (HTTP 409): busy", "busy"),
         ({"status": 300, "json": {"detail": "moved"}}, "unexpected answer from the API (HTTP 300): moved", "moved"),
+        # JSON sent as a gateway's page: kept as the body, not quoted as the API's words.
+        (
+            {"status": 502, "body": '{"detail": "gateway"}', "content_type": "text/html"},
+            f"server error (HTTP 502); try again later (api_url {FOREIGN_URL})",
+            "gateway",
+        ),
     ],
 )
 def test_answers_the_api_never_gives_are_still_worded_with_their_status(foreign, answer, text, detail):
@@ -284,6 +291,24 @@ def test_answers_the_api_never_gives_are_still_worded_with_their_status(foreign,
     mock.patch(foreign.url + "/servers/1/", **answer)
     error = failed(make(retries=0).http.request, "PATCH", "/servers/1/", body={"name": "x"})
     assert text in error.message and error.failure()["detail"] == detail and error.status == answer["status"]
+
+
+@pytest.mark.parametrize(
+    ("method", "call", "waiting_for"),
+    [
+        ("GET", lambda client: client.get_server(10001), "GET /servers/10001/ answered HTTP 503: the retry"),
+        ("POST", lambda client: client.create_server(BODY, []), "the change is not visible yet: reading it again"),
+    ],
+)
+def test_a_backoff_longer_than_what_remains_ends_the_task_naming_it(sim, make_client, method, call, waiting_for):
+    sim.add_fault(kind="status", status=503, method=method)
+    with pytest.raises(OutOfTimeError, match=f"^{waiting_for} would take "):
+        call(make_client(bound=0.01, rng=random.Random(1)))
+
+
+def test_the_token_is_masked_as_given_and_as_sent_and_nothing_else_is():
+    transport = Transport(FOREIGN_URL, " t0ken\n")
+    assert transport.scrub("a t0ken\nb t0ken c None") == "a********b ******** c None"
 
 
 def test_a_redirect_is_not_followed_and_is_not_the_api(foreign):
@@ -317,6 +342,7 @@ def test_a_proxy_page_is_named_with_the_token_masked_before_the_cut(foreign):
         (requests.exceptions.ChunkedEncodingError("cut"), "the answer was cut off or garbled (ChunkedEncodingError)"),
         (requests.exceptions.ContentDecodingError("gzip"), "the answer was cut off or garbled (ContentDecodingError)"),
         (dropped(), "connection failed (ConnectionError)"),
+        (requests.exceptions.ConnectionError(), "connection failed (ConnectionError)"),
         (requests.exceptions.TooManyRedirects("loop"), "connection failed (TooManyRedirects)"),
     ],
 )

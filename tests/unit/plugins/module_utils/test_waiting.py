@@ -36,6 +36,15 @@ def test_a_status_wait_polls_until_the_target_and_logs_each_status_with_the_time
     assert logged == ["web is provisioning after 0.0 s", "web is active after 3.3 s"]
 
 
+def test_a_status_the_api_spells_empty_is_logged_too(foreign):
+    # The real API always names a status; another at api_url may answer "".
+    for status in ("", "active"):
+        foreign.mock.get(foreign.url + "/servers/1/", json={"id": 1, "name": "web", "status": status})
+    logged = []
+    foreign.make(log=logged.append).wait_for_status(1, ACTIVE, label="web")
+    assert logged == ["web is  after 0.0 s", "web is active after 0.2 s"]
+
+
 def test_a_status_wait_reads_once_more_at_the_deadline(sim, make_client, clock):
     sim.set_timings(provision_delay=1.5)
     sim.seed(1, status="provisioning")
@@ -128,17 +137,38 @@ def test_a_fleet_wait_polls_at_the_interval_asked_for(sim, client, clock):
 
 def test_a_server_read_alone_is_reported_as_the_list_shows_it_and_a_failed_read_fails_the_wait(sim, make_client):
     sim.seed(300)
-    sim.seed(3, status="stopping", name_prefix="web")  # 10301 .. 10303
-    known = {10301: None, 10302: "stopping", 10303: "stopping"}  # one read alone, two in their status's listing
-    targets = dict.fromkeys(known, ({"stopped"}, "web"))
+    sim.seed(2, status="stopping", name_prefix="web")  # 10301, 10302
+    sim.seed(1, status="provisioning", name_prefix="new")  # 10303
+    known = {10301: "stopping", 10302: "stopping", 10303: None}  # two in their status's listing, one read alone
+    targets = {10301: ({"stopped"}, "web-1"), 10302: ({"stopped"}, "web-2"), 10303: (ACTIVE, "new-1")}
     client = make_client()
     reached, _failed = client.wait_for_fleet(targets, known=known, account_pages=3)
     listed = {s["id"]: s for s in client.list_servers()}
-    assert reached == {i: listed[i] for i in known} and "ipv6_address" not in reached[10301]
-    assert "status=stopping&page_size=100" in polls(sim)[0] and "/api/v1/servers/10301/" in polls(sim)[0]
+    assert reached == {i: listed[i] for i in known} and "ipv6_address" not in reached[10303]
+    assert polls(sim)[0] == ["status=stopping&page_size=100", "/api/v1/servers/10303/"]
     sim.add_fault(kind="status", status=500, path=r"^/api/v1/servers/\d+/$")
     with pytest.raises(VpsApiError, match=r"HTTP 500"):
         make_client(retries=0).wait_for_fleet(targets, known=known, account_pages=3)
+
+
+@pytest.mark.parametrize(
+    ("servers", "known", "account_pages", "first", "then"),
+    [
+        (1, None, None, 11, 1),  # the account's size unknown: listed whole once, then priced by what that cost
+        (248, "provisioning", 11, 3, 2),  # a status listing of three pages is not read again for two servers
+    ],
+)
+def test_each_way_of_reading_is_priced_by_what_it_cost_the_last_time(
+    sim, make_client, servers, known, account_pages, first, then
+):
+    sim.seed(1000)
+    sim.seed(servers, status="provisioning", name_prefix="other")
+    sim.seed(2, status="provisioning", name_prefix="web")
+    new = [10001 + 1000 + servers, 10002 + 1000 + servers]
+    targets = dict.fromkeys(new, (ACTIVE, "web"))
+    make_client().wait_for_fleet(targets, known=dict.fromkeys(new, known), account_pages=account_pages)
+    costs = [len(poll) for poll in polls(sim)]
+    assert costs[0] == first and set(costs[1:-1]) == {then}
 
 
 def polls(sim):
@@ -215,6 +245,7 @@ def test_a_plan_never_costs_more_than_any_other_and_the_whole_listing_wins_ties(
     costs = known_costs(whole, pages, newest_id, newest_cost)
     plan = choose(pending, costs)
     others = list(alternatives(pending, costs))
+    assert plan.newest in ((), tuple(sorted(i for i in pending if newest_id is not None and i > newest_id)))
     best = min(cost for cost, _newest in others)
     assert plan.cost <= best and plan.cost <= whole
     assert plan.whole is (whole <= best)
@@ -246,8 +277,14 @@ def test_a_plan_never_costs_more_than_any_other_and_the_whole_listing_wins_ties(
             known_costs(100, newest_id=100),
             Plan(False, ("stopping",), (9,), (101, 102), 3),
         ),
+        # The newest id of the caller's listing is not new.
+        (
+            {100: "provisioning", 101: "provisioning"},
+            known_costs(100, newest_id=100),
+            Plan(False, ("provisioning",), (), (), 1),
+        ),
     ],
-    ids=["small account", "status listing", "one alone", "deleting or unknown alone", "newest beside"],
+    ids=["small account", "status listing", "one alone", "deleting or unknown alone", "newest beside", "not new"],
 )
 def test_what_a_poll_reads(pending, costs, plan):
     assert choose(pending, costs) == plan
