@@ -93,7 +93,7 @@ def test_a_server_that_was_there_before_is_not_taken_for_the_new_one(sim, client
 def test_a_create_never_applied_is_sent_once_per_retry_after_two_reads_then_fails_saying_what_was_read(
     sim, make_client, retries
 ):
-    sim.add_fault(kind="status", status=502, method="POST")
+    sim.add_fault(kind="status", status=502, method="POST", count=30)  # a client sending it on and on ends, and fails
     logged = []
     with pytest.raises(VpsApiError) as err:
         make_client(bound=60, retries=retries, log=logged.append).create_server(BODY, [])
