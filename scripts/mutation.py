@@ -51,7 +51,8 @@ PYPROJECT = """\
 source_paths = ["{collection}/plugins"]
 only_mutate = [{only}]
 also_copy = [
-    "{collection}/tests", "{collection}/extensions", "{collection}/galaxy.yml", "{collection}/meta", "conftest.py",
+    "{collection}/tests", "{collection}/extensions", "{collection}/scripts", "{collection}/galaxy.yml",
+    "{collection}/meta", "conftest.py",
 ]
 pytest_add_cli_args_test_selection = ["{collection}/tests/unit"]
 pytest_add_cli_args = ["-p", "no:cacheprovider", "-q"]
