@@ -17,7 +17,20 @@ STATUSES = (429, 500, 502, 503, 504)
 AFTER_COMMIT_STATUSES = (500, 502, 503, 504)
 # Kinds that decide a request's fate (the others only delay it or act beside it).
 ERROR_KINDS = ("status", "drop_after_commit", "error_after_commit", "timeout")
-RULE_KEYS = {"kind", "status", "retry_after", "rate", "count", "method", "path", "seconds", "seed", "server", "when"}
+RULE_KEYS = {
+    "kind",
+    "status",
+    "retry_after",
+    "rate",
+    "count",
+    "method",
+    "path",
+    "seconds",
+    "seed",
+    "server",
+    "when",
+    "account",
+}
 # What the person's server gets unless the insert rule says otherwise (``status`` as a create leaves it).
 PERSON_SERVER = {"name": "manual", "plan_id": 1, "os_id": 5, "location": "us-west", "status": "provisioning"}
 WHEN = ("before", "after")
@@ -43,14 +56,18 @@ class Rule:
     seed: int | None = None
     server: dict | None = None
     when: str | None = None
+    # The account label (``account-2``, as GET /_sim/accounts shows it): the rule fires for its requests only.
+    account: str | None = None
     fired: int = 0
     # Ids of the servers an insert rule created (a person's create the balance cannot pay is not there).
     created: list[int] | None = None
     _pattern: re.Pattern | None = field(default=None, repr=False)
     _rng: random.Random = field(default_factory=random.Random, repr=False)
 
-    def applies_to(self, method: str, path: str) -> bool:
+    def applies_to(self, method: str, path: str, account: str | None = None) -> bool:
         if self.method is not None and self.method != method:
+            return False
+        if self.account is not None and self.account != account:
             return False
         return self._pattern is None or self._pattern.search(path) is not None
 
@@ -91,6 +108,11 @@ def parse_rule(data, rule_id: int) -> Rule:
             errors["method"] = ["Not a valid string."]
         else:
             rule.method = data["method"].upper()
+    if data.get("account") is not None:
+        if not isinstance(data["account"], str) or not data["account"]:
+            errors["account"] = ["Not a valid string (an account label such as account-2)."]
+        else:
+            rule.account = data["account"]
     if data.get("path") is not None:
         try:
             rule._pattern = re.compile(data["path"])
@@ -173,15 +195,16 @@ class FaultBook:
         with self._lock:
             return [rule.public() for rule in self._rules]
 
-    def decide(self, method: str, path: str, authenticated: bool = True) -> Decision:
+    def decide(self, method: str, path: str, authenticated: bool = True, account: str | None = None) -> Decision:
         """Latency rules add up; the first firing status/drop/timeout rule decides the request's fate.
 
         Insert rules fire besides, for requests of an account only (the person acts in that account).
+        A rule with ``account`` fires only for requests authenticated as that account (label ``account``).
         """
         decision = Decision()
         with self._lock:
             for rule in self._rules:
-                if not rule.applies_to(method, path):
+                if not rule.applies_to(method, path, account):
                     continue
                 if rule.kind in ERROR_KINDS and decision.rule is not None:
                     continue

@@ -122,7 +122,7 @@ async def servers_collection(request: Request, state: SimState, account: dict, m
     def previous_rows():
         return page_of(lambda _count: ((chosen["page"] - 2) * size, size))[1]
 
-    return short_lists.page_answer(state, chosen["page"], body, previous_rows) or answer(body)
+    return short_lists.page_answer(state, chosen["page"], body, previous_rows, account) or answer(body)
 
 
 async def create_server(request: Request, state: SimState, account: dict) -> Response:

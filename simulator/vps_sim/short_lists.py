@@ -10,6 +10,9 @@
   in the API's JSON while every page that answers keeps the same ``count``.
 - ``{"kind": "empty", "from_page": n}``: pages n and later hold no servers and no ``next`` link.
 - ``{"kind": "repeat", "page": n}``: page n holds the servers of page n - 1.
+
+Any of them takes ``"account": "account-2"`` (a label as ``GET /_sim/accounts`` shows it): then only
+requests authenticated as that account meet it; every other account's list is whole.
 """
 
 from __future__ import annotations
@@ -33,7 +36,12 @@ class ShortList:
     prefix: str | None = None
     status: int | None = None
     page: int = 2
+    account: str | None = None
     fired: int = 0
+
+    def meets(self, account: dict | None) -> bool:
+        """Whether a request of ``account`` (None: no valid token) meets this short list."""
+        return self.account is None or (account is not None and account["label"] == self.account)
 
     def public(self) -> dict:
         return dict(self.__dict__)
@@ -47,6 +55,14 @@ def parse(data) -> tuple[ShortList | None, dict]:
     if kind not in KINDS:
         errors["kind"] = [f"Must be one of: {', '.join(KINDS)}."]
     short = ShortList(kind)
+    unknown = sorted(set(data) - {"kind", "prefix", "status", "from_page", "page", "account"})
+    if unknown:
+        errors["non_field_errors"] = [f"Unknown keys: {', '.join(unknown)}."]
+    if data.get("account") is not None:
+        if not isinstance(data["account"], str) or not data["account"]:
+            errors["account"] = ["Not a valid string (an account label such as account-2)."]
+        else:
+            short.account = data["account"]
     if kind == "prefix":
         prefix = data.get("prefix")
         if not isinstance(prefix, str) or not prefix.startswith("/") or prefix == "/" or prefix.endswith("/"):
@@ -68,13 +84,13 @@ def current(state) -> ShortList | None:
     return getattr(state, "short_list", None)
 
 
-def page_answer(state, number: int, body: dict, previous_rows) -> Response | None:
-    """The answer that replaces page ``number`` of the list (``body`` as the API would send it), if any.
+def page_answer(state, number: int, body: dict, previous_rows, account: dict | None = None) -> Response | None:
+    """The answer that replaces page ``number`` of ``account``'s list (``body`` as the API would send it), if any.
 
     ``previous_rows()`` gives the summaries of page ``number - 1``, read only when needed.
     """
     short = current(state)
-    if short is None or short.kind == "prefix" or number < short.page:
+    if short is None or short.kind == "prefix" or number < short.page or not short.meets(account):
         return None
     if short.kind == "gone":
         short.fired += 1
@@ -97,6 +113,8 @@ class PrefixMiddleware:
         self.state = state
 
     async def __call__(self, scope, receive, send):
+        from .public_api import authenticate  # here: public_api imports this module
+
         short = current(self.state)
         path = scope.get("path", "")
         if (
@@ -104,6 +122,7 @@ class PrefixMiddleware:
             and short is not None
             and short.kind == "prefix"
             and path.startswith(short.prefix + "/")
+            and short.meets(authenticate(self.state, Request(scope))[1])
         ):
             stripped = path[len(short.prefix) :]
             scope = dict(scope, path=stripped, raw_path=stripped.encode())

@@ -204,17 +204,29 @@ class Simulator:
     def accounts(self) -> list:
         return self.admin("GET", "/_sim/accounts")
 
+    def add_account(self, token: str) -> str:
+        """Open an account for ``token`` (or find it) and return its label (``account-3``), the name
+        faults and short lists take in ``account``."""
+        return self.admin("POST", "/_sim/accounts", {"token": token})["account"]
+
     def add_fault(self, **rule) -> dict:
+        """``add_fault(kind="status", status=503, count=2, account="account-2")``: faults.py's rule keys;
+        ``account`` (a label) limits the rule to that account's requests."""
         return self.admin("POST", "/_sim/faults", rule)
 
-    def add_insert(self, method=None, path=None, *, when: str = "before", count: int = 1, **server) -> dict:
+    def add_insert(
+        self, method=None, path=None, *, when: str = "before", count: int = 1, account: str | None = None, **server
+    ) -> dict:
         """A person creates a server in the account of the next ``count`` requests matching ``method``/``path``,
         just ``before`` the request reaches the API or just ``after`` it did; ``server``: name, plan_id, os_id,
         location, hostname, status ... (the rest default). The rule's ``created`` lists the new ids.
 
-        ``add_insert("POST", "^/api/v1/servers/$", name="lp-1", plan_id=2, location="eu-central")``
+        ``add_insert("POST", "^/api/v1/servers/$", name="lp-1", plan_id=2, location="eu-central")``;
+        ``account`` (a label): only for that account's requests.
         """
-        return self.add_fault(kind="insert", method=method, path=path, when=when, count=count, server=server)
+        return self.add_fault(
+            kind="insert", method=method, path=path, when=when, count=count, account=account, server=server
+        )
 
     def faults(self) -> list:
         return self.admin("GET", "/_sim/faults")
@@ -223,7 +235,8 @@ class Simulator:
         self.admin("DELETE", "/_sim/faults")
 
     def short_list(self, **way) -> dict:
-        """``short_list(kind="prefix", prefix="/edge")`` etc. (short_lists.py); no arguments: what is armed."""
+        """``short_list(kind="prefix", prefix="/edge")`` etc. (short_lists.py), ``account="account-2"`` for one
+        account only; no arguments: what is armed."""
         return self.admin("POST", "/_sim/short-list", way) if way else self.admin("GET", "/_sim/short-list")
 
     def requests(self, since: int = 0) -> list:

@@ -148,9 +148,13 @@ class TrafficMiddleware:
             "body": _parsed(body),
             "user_agent": request.headers.get("user-agent"),
             "auth": kind,
+            # The account's label (never its token), or None without a valid token.
+            "account": account["label"] if account else None,
             "fault": None,
         }
-        decision = state.faults.decide(method, path, authenticated=account is not None)
+        decision = state.faults.decide(
+            method, path, authenticated=account is not None, account=account["label"] if account else None
+        )
         person_creates(state, account, decision.insert_before)
         if decision.fired:
             entry["fault"] = decision.rule.kind if decision.rule else "latency"
