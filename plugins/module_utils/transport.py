@@ -79,7 +79,8 @@ class Transport:
         # clean_token raises ValueError (without the value) for a token no header can carry.
         self._token = clean_token(api_token)
         self._secrets = (self._token, str(api_token))
-        # Passed with every request: a session-level setting is overridden by requests when
+        # Passed with every request, as the headers are (a session may serve several clients, each
+        # with its token): a session-level setting is overridden by requests when
         # REQUESTS_CA_BUNDLE or CURL_CA_BUNDLE is exported, which would ignore validate_certs: false.
         self.verify = validate_certs
         self.timeout = timeout
@@ -107,7 +108,6 @@ class Transport:
         session = self._shared_session or getattr(self._local, "session", None)
         if session is None:
             session = self._local.session = requests.Session()
-        session.headers.update(self._headers)
         return session
 
     def scrub(self, text):
@@ -167,6 +167,7 @@ class Transport:
                     method,
                     self.url(path, params),
                     json=body,
+                    headers=self._headers,
                     timeout=self.timeout,
                     verify=self.verify,
                     allow_redirects=False,

@@ -9,95 +9,13 @@ import sys
 from pathlib import Path
 
 import pytest
-import yaml
 from ansible.errors import AnsibleError, AnsibleParserError
-from ansible.inventory.data import InventoryData
-from ansible.parsing.dataloader import DataLoader
-from ansible.plugins.loader import inventory_loader
 from ansible_collections.vpsorg.cloud.plugins.inventory import vps
 from ansible_collections.vpsorg.cloud.plugins.module_utils import client
 from compat import templated_int
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "modules"))
-from module_runner import https_url, session
-
-
-class Recorder:
-    """Collects what the plugin shows the user, by verbosity."""
-
-    def __init__(self):
-        self.messages = {"v": [], "vvv": [], "warning": []}
-
-    def v(self, msg, host=None):
-        self.messages["v"].append(msg)
-
-    def vvv(self, msg, host=None):
-        self.messages["vvv"].append(msg)
-
-    def debug(self, msg, host=None):
-        pass
-
-    def warning(self, msg, formatted=False):
-        self.messages["warning"].append(msg)
-
-
-def make_plugin():
-    plugin = vps.InventoryModule()
-    # What the plugin loader does when it finds the plugin by FQCN: register its documented options.
-    inventory_loader._load_config_defs(vps.InventoryModule.NAME, vps, vps.__file__)
-    inventory_loader._update_object(
-        obj=plugin, name=vps.InventoryModule.NAME, path=vps.__file__, resolved=vps.InventoryModule.NAME
-    )
-    plugin.display = Recorder()
-    return plugin
-
-
-class Run:
-    """run(config, cache=True, name=...): one parse of an inventory file; .hosts, .hostvars(host), .seen."""
-
-    def __init__(self, tmp_path, sim, clock):
-        self.tmp_path, self.sim, self.clock = tmp_path, sim, clock
-        self.url = https_url(sim)
-        self.seen = []  # what each request was sent with
-        self.before = None  # before(method, url): a person acting as a request leaves
-        self.plugin = self.inventory = None
-
-    def __call__(self, config=None, cache=True, name="test.vps.yml"):
-        path = self.tmp_path / name
-        path.write_text(yaml.safe_dump(dict({"plugin": "vpsorg.cloud.vps"}, **(config or {}))))
-        self.plugin = make_plugin()
-        self.plugin._clock = self.clock
-        self.plugin._session = session(
-            self.sim, self.seen, lambda method, url: self.before and self.before(method, url)
-        )
-        self.inventory = InventoryData()
-        self.plugin.parse(self.inventory, DataLoader(), str(path), cache=cache)
-        # What InventoryManager does after a successful parse of a Cacheable source.
-        if self.plugin.get_option("cache"):
-            self.plugin.update_cache_if_changed()
-        return self
-
-    @property
-    def hosts(self):
-        return set(self.inventory.hosts)
-
-    def said(self, kind):
-        return self.plugin.display.messages[kind]
-
-    def hostvars(self, host):
-        return self.inventory.get_host(host).get_vars()
-
-    def group(self, name):
-        return sorted(host.name for host in self.inventory.groups[name].get_hosts())
-
-
-@pytest.fixture
-def run(tmp_path, sim, clock, monkeypatch):
-    monkeypatch.setenv("VPS_API_TOKEN", sim.token)
-    monkeypatch.setenv("VPS_API_URL", https_url(sim))
-    return Run(tmp_path, sim, clock)
+from inventory_runner import lists, make_plugin
 
 
 @pytest.fixture
@@ -108,13 +26,6 @@ def account(sim):
     listed = sim.session().get(f"{sim.api_url}/servers/", headers={"Authorization": f"Bearer {sim.token}"})
     sim.clear_requests()
     return {server["name"]: server for server in listed.json()["results"]}
-
-
-@pytest.fixture
-def extra_vars(monkeypatch):
-    values = {}
-    monkeypatch.setattr("ansible.plugins.inventory.load_extra_vars", lambda loader: dict(values))
-    return values
 
 
 # -- file selection ---------------------------------------------------------------------------------
@@ -489,15 +400,6 @@ def test_plain_references_skip_jinja_only_where_core_gives_the_same(run, account
 # -- cache ------------------------------------------------------------------------------------------
 
 
-@pytest.fixture
-def cached(tmp_path):
-    return {"cache": True, "cache_plugin": "jsonfile", "cache_connection": str(tmp_path / "cache")}
-
-
-def lists(sim):
-    return len([entry for entry in sim.requests() if entry["path"] == "/api/v1/servers/"])
-
-
 def test_the_cache_answers_until_flushed_or_asked_with_other_settings(run, sim, account, cached, monkeypatch):
     run(cached)
     run(cached)
@@ -523,7 +425,7 @@ def test_the_cache_answers_until_flushed_or_asked_with_other_settings(run, sim, 
 
 def test_the_cache_entry_holds_the_server_list_as_one_json_text_and_never_the_token(run, sim, account, cached):
     run(cached)
-    entry = run.plugin._cache[run.plugin.get_cache_key(str(run.tmp_path / "test.vps.yml"))]
+    entry = run.plugin._cache[run.plugin.get_cache_key(str(run.tmp_path / "test.vps.yml"))]["accounts"][""]
     # One JSON text: the cache plugin decodes it without a hook per object (see CACHE_FORMAT).
     assert json.loads(entry["servers"]) == list(account.values()) and sim.token not in repr(entry)
 
@@ -532,6 +434,7 @@ def test_the_cache_entry_holds_the_server_list_as_one_json_text_and_never_the_to
 def test_an_old_or_damaged_cache_entry_reads_the_api(run, sim, account, cached, servers):
     run(cached)
     key = run.plugin.get_cache_key(str(run.tmp_path / "test.vps.yml"))
-    run.plugin._cache._plugin.set(key, dict(run.plugin._cache[key], servers=servers))
+    entry = run.plugin._cache[key]
+    run.plugin._cache._plugin.set(key, dict(entry, accounts={"": dict(entry["accounts"][""], servers=servers)}))
     run(cached)
     assert lists(sim) == 2 and run.hosts == {"web-1", "web-2", "fresh-1"}

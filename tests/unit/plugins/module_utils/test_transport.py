@@ -99,7 +99,21 @@ def test_without_a_session_given_each_thread_has_its_own():
     thread.start()
     thread.join(10)
     assert transport._session() is mine and other[0] is not mine
-    assert other[0].headers["Authorization"] == "Bearer t0ken"
+
+
+def test_clients_of_several_accounts_on_one_session_each_send_their_own_token(sim, clock):
+    """The inventory reads accounts at the same time; a session they share never carries one's token to another."""
+    sim.add_account("other-token")
+    sim.seed(1, name_prefix="mine")
+    sim.seed(1, name_prefix="theirs", token="other-token")
+    session, names = sim.session(), {}
+    mine = Transport(sim.api_url, sim.token, session=session, budget=Budget(600, clock=clock, sleep=clock.sleep))
+    theirs = Transport(sim.api_url, "other-token", session=session, budget=Budget(600, clock=clock, sleep=clock.sleep))
+    mine.request("GET", "/servers/")  # the session has now been used with this token
+    names["theirs"] = [server["name"] for server in theirs.request("GET", "/servers/")["results"]]
+    names["mine"] = [server["name"] for server in mine.request("GET", "/servers/")["results"]]
+    assert names == {"theirs": ["theirs-1"], "mine": ["mine-1"]}
+    assert "Authorization" not in session.headers
 
 
 def test_defaults_verify_tls_wait_30_s_and_retry_a_read_5_times(foreign, clock):
