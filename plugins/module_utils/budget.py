@@ -216,6 +216,9 @@ class Budget:
 def run_all(budget, jobs, most=None):
     """Run jobs [(key, job)] concurrently under `budget`: {key: (value, None) or (None, VpsApiError)}.
 
+    budget may be None when each job has a budget of its own (the inventory's accounts); `most` then
+    says how many run at once.
+
     A job that fails with a VpsApiError does not stop the others; anything else is a bug and is
     raised. One job, or `most` 1, runs on the calling thread. The budget, not the number of
     threads, decides how many requests are in flight.
