@@ -87,7 +87,7 @@ def test_injectors_set_exactly_what_every_plugin_reads(tmp_path):
     for plugin, options in documented.items():
         if plugin == "inventory vpsorg.cloud.vps":
             # The inventory also reads api_tokens (several accounts), which the second credential type injects
-            # (test_inventory_accounts.py); it reads the rest as every other plugin does.
+            # (test_several_accounts_update.py); it reads the rest as every other plugin does.
             options = {option: options.get(option) for option in expected}
         assert options == expected, f"{plugin} reads {options} from the environment; the credential injects {expected}"
     assert modules_read_env() == expected

@@ -28,6 +28,7 @@ CORE_SENSITIVE = {
     "test_role_check_diff.py": "the token in the role's --check --diff output",
     "test_role_servers.py": "2.16 takes only whole seconds in until/delay",
     "test_inventory.py": "2.19 tags untrusted strings and keeps native types; --flush-cache from 2.19",
+    "test_inventory_several_accounts.py": "tokens templated from extra vars, warnings and keyed groups per core",
     "test_inventory_constructed.py": "2.16-2.18 templated a plain reference differently",
     "test_deprecations.py": "each version's own deprecation warnings",
     "test_vps_server.py": "the module flow end to end, as a smoke run",
