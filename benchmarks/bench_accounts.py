@@ -46,7 +46,7 @@ from bench_inventory import (  # noqa: E402 - the same plugin file, floor and ch
     listing_command,
     mark,
     paired,
-    print_table,
+    publish,
     same_inventory,
     script_inventory,
     set_latency,
@@ -319,18 +319,7 @@ def main() -> int:
         sim.reset()
         result = measure(sim, args.accounts, args.servers, args.runs, args.page_size, Path(tmp))
     data, misses = report(result, args.page_size, command)
-    # Other work on the machine inflates every figure alike (runs alternate), but say how busy it was.
-    data["load_average"] = {"start": load_at_start, "end": [round(value, 2) for value in os.getloadavg()]}
-    print(f"load average (1, 5, 15 min): start {load_at_start}, end {data['load_average']['end']}", file=sys.stderr)
-    for table in data["tables"]:
-        print_table(table)
-        print()
-    if args.json:
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps(data, indent=2))
-    for miss in misses:
-        print(f"MISSED: {miss}", file=sys.stderr)
-    return 1 if misses else 0
+    return publish(data, misses, load_at_start, args.json)
 
 
 if __name__ == "__main__":

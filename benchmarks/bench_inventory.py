@@ -411,6 +411,23 @@ def print_table(table: dict) -> None:
         print("  ".join(str(v).ljust(w) for v, w in zip(row, widths, strict=True)))
 
 
+def publish(data: dict, misses: list, load_at_start: list, json_path) -> int:
+    """Print the tables, write the report's JSON and return the exit status: 1, naming each, when a target
+    was missed. Other work on the machine inflates every figure alike (runs alternate), but the report says
+    how busy it was."""
+    data["load_average"] = {"start": load_at_start, "end": [round(value, 2) for value in os.getloadavg()]}
+    print(f"load average (1, 5, 15 min): start {load_at_start}, end {data['load_average']['end']}", file=sys.stderr)
+    for table in data["tables"]:
+        print_table(table)
+        print()
+    if json_path:
+        json_path.parent.mkdir(parents=True, exist_ok=True)
+        json_path.write_text(json.dumps(data, indent=2))
+    for miss in misses:
+        print(f"MISSED: {miss}", file=sys.stderr)
+    return 1 if misses else 0
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help=f"only {', '.join(map(str, QUICK_SIZES))} servers")
@@ -444,18 +461,7 @@ def main() -> int:
         info = measure_info(sim, info_n, INFO_LATENCY, args.runs, workdir)
         print(f"measured vps_server_info over {info_n} servers", file=sys.stderr, flush=True)
     data, misses = report(results, info, args.page_size, command)
-    # Other work on the machine inflates every figure alike (runs alternate), but say how busy it was.
-    data["load_average"] = {"start": load_at_start, "end": [round(value, 2) for value in os.getloadavg()]}
-    print(f"load average (1, 5, 15 min): start {load_at_start}, end {data['load_average']['end']}", file=sys.stderr)
-    for table in data["tables"]:
-        print_table(table)
-        print()
-    if args.json:
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps(data, indent=2))
-    for miss in misses:
-        print(f"MISSED: {miss}", file=sys.stderr)
-    return 1 if misses else 0
+    return publish(data, misses, load_at_start, args.json)
 
 
 if __name__ == "__main__":
