@@ -14,12 +14,14 @@ Each rule of the API's limits lives here once (docs/request-costs.md, "Rate limi
 - The pace. From the first 429 the budget knows roughly what the API takes (contract.first_spacing);
   between two 429 answers it knows exactly. Requests then start no closer together than that,
   PACE_MARGIN below it, never slower than one per MAX_SPACING.
-- Concurrency. At most `limit` requests are in flight. The limit starts low and, while it is
-  reached, grows by one with each answer that is not a 429 (it doubles each round trip) up to
-  `most`. A 429 while several were in flight sets it to one fewer than were in flight at most
-  since it last changed, never below one, and it never grows again in that task (a 429 with one
-  request in flight is about the rate, which the pace answers). The API's limit is then met once or
-  twice, not once per thread.
+- Concurrency. At most `limit` requests are in flight. The limit starts low and grows in rounds
+  up to `most`: while it grows, once the requests in flight reach it, they are a round, and no
+  request starts until every one of them is answered; each answer of the round that is not a 429
+  adds one, so a round answered in full doubles the limit. A 429 while several were in flight sets
+  it to one fewer than were in flight at most since it last changed (a round of L: L-1), never below
+  one, and it never grows again in that task (a 429 with one request in flight is about the rate,
+  which the pace answers). The API's limit is then met by one round, not by every request sent
+  while the round's answers came in one by one.
 
 run_all is the one way the collection runs work concurrently: its threads share the task's budget.
 
@@ -91,6 +93,7 @@ class Budget:
         self._growing = self.limit < self.most
         self.in_flight = 0
         self._peak = 0  # the most in flight since the limit last changed
+        self._round = False  # a round of a growing limit is all in flight: none starts until it is answered
         self.requests = 0  # requests started
         self.throttled = 0  # answers 429
         self.spacing = 0.0
@@ -152,10 +155,12 @@ class Budget:
 
     def _enter(self):
         with self._lock:
-            while self.in_flight >= self.limit:
+            while self.in_flight >= self.limit or self._round:
                 self._lock.wait()
             self.in_flight += 1
             self._peak = max(self._peak, self.in_flight)
+            if self._growing and self.in_flight >= self.limit:
+                self._round = True
             now = self._clock()
             if self._first_retry_after is not None and now >= self._until:
                 self._learn_first_pace(self._first_retry_after)
@@ -187,9 +192,11 @@ class Budget:
                     self._until = max(self._until, now + retry_after)
             elif status is not None:
                 self._taken.append(now)
-                if self._growing and self.in_flight + 1 >= self.limit:
+                if self._growing and self._round:
                     self.limit += 1
                     self._growing = self.limit < self.most
+            if self.in_flight == 0:
+                self._round = False
             self._lock.notify_all()
 
     def _refused(self, now, retry_after):

@@ -266,18 +266,19 @@ def test_without_429_nothing_waits_whatever_the_clock_reads(clock):
 # -- how many at a time ---------------------------------------------------------------------------
 
 
-def test_concurrency_starts_low_and_grows_by_one_with_each_answer_while_the_limit_is_reached(clock):
+def test_concurrency_starts_low_and_grows_by_one_with_each_answer_of_a_round_at_the_limit(clock):
     assert make(clock).limit == 1
     budget = make(clock, start=2, most=4)
     assert (budget.limit, budget.most) == (2, 4)
-    answer(budget)  # one in flight of two allowed: no more
+    answer(budget)  # one in flight of two allowed: no round, no more
     assert budget.limit == 2
     with budget.turn() as first:
-        answer(budget)  # two in flight, the limit: one more
-        first["status"] = 200  # one in flight of three allowed: no more
-    assert budget.limit == 3
+        answer(budget)  # two in flight, the limit: a round, each of whose answers adds one
+        assert budget.limit == 3
+        first["status"] = 200
+    assert budget.limit == 4
     with budget.turn(), budget.turn():
-        answer(budget)
+        answer(budget)  # at most already
     assert budget.limit == 4
     with budget.turn(), budget.turn(), budget.turn():
         answer(budget)  # at most already
@@ -311,6 +312,78 @@ def test_a_429_with_one_request_in_flight_is_about_the_rate_and_leaves_the_concu
     assert "lowered_to" not in answer(budget, 429, 0)
     answer(budget)
     assert (budget.limit, budget.most) == (2, 8)
+
+
+class Held:
+    """One request in a thread of its own: it starts when the budget lets it and is answered when told."""
+
+    def __init__(self, budget):
+        self.started, self._told, self._status = threading.Event(), threading.Event(), None
+        self.said = {}
+        self._thread = threading.Thread(target=self._run, args=(budget,), daemon=True)
+        self._thread.start()
+
+    def _run(self, budget):
+        with budget.turn() as answered:
+            self.started.set()
+            self._told.wait(5)
+            answered.update(status=self._status, **({"retry_after": 0} if self._status == 429 else {}))
+        self.said = answered
+
+    def waiting(self):
+        """Whether it is still held back by the budget (given a moment to start if it may)."""
+        return not self.started.wait(0.1)
+
+    def answer(self, status=200):
+        assert self.started.wait(5), "never started"
+        self._status = status
+        self._told.set()
+        self._thread.join(5)
+        assert not self._thread.is_alive(), "blocked"
+        return self.said
+
+
+def test_while_the_limit_grows_no_request_starts_until_every_request_of_the_round_is_answered(clock):
+    budget = make(clock, start=2, most=8)
+    first, second = Held(budget), Held(budget)
+    assert first.started.wait(5) and second.started.wait(5)  # two in flight, the limit: a round
+    later = Held(budget)
+    assert later.waiting()
+    first.answer()
+    assert budget.limit == 3 and budget.in_flight == 1
+    assert later.waiting(), "a place is free, but the round is not answered yet"
+    second.answer()
+    assert budget.limit == 4
+    assert later.started.wait(5)  # the round is over: the next begins
+    later.answer()
+    assert budget.requests == 3 and budget.in_flight == 0
+
+
+def test_each_round_at_the_limit_answered_in_full_doubles_the_limit_up_to_most(clock):
+    budget, limits = make(clock, start=1, most=40), []
+    while budget.limit < budget.most:
+        limits.append(budget.limit)
+        with contextlib.ExitStack() as round_:
+            for _request in range(budget.limit):
+                round_.enter_context(budget.turn())["status"] = 200
+    assert limits == [1, 2, 4, 8, 16, 32] and budget.limit == 40
+
+
+def test_a_429_in_a_round_of_l_sets_l_minus_one_whatever_the_round_had_grown_to(clock):
+    budget = make(clock, start=4, most=8)
+    round_ = [Held(budget) for _request in range(4)]
+    assert all(held.started.wait(5) for held in round_)
+    others = [Held(budget), Held(budget)]
+    round_[0].answer()
+    round_[1].answer()
+    assert budget.limit == 6
+    assert all(held.waiting() for held in others), "none starts before the round is answered"
+    assert round_[2].answer(429)["lowered_to"] == 3
+    assert (budget.limit, budget.most) == (3, 3)
+    round_[3].answer()
+    for held in others:  # the limit no longer grows: no more rounds, three at a time
+        held.answer()
+    assert budget.limit == 3 and budget.in_flight == 0 and budget.requests == 6
 
 
 def test_no_more_requests_are_in_flight_than_the_limit_whatever_the_threads(clock):
