@@ -15,9 +15,11 @@ Each rule of the API's limits lives here once (docs/request-costs.md, "Rate limi
   between two 429 answers it knows exactly. Requests then start no closer together than that,
   PACE_MARGIN below it, never slower than one per MAX_SPACING.
 - Concurrency. At most `limit` requests are in flight. The limit starts low and grows in rounds
-  up to `most`: while it grows, once the requests in flight reach it, they are a round, and no
-  request starts until every one of them is answered; each answer of the round that is not a 429
-  adds one, so a round answered in full doubles the limit. A 429 while several were in flight sets
+  up to `most`: while it grows, `limit` requests are a round, and no request starts after them
+  until every one of them is answered (also when some were answered before the last of them
+  started). When all of a round were in flight at once, each of its answers that is not a 429
+  adds one, so such a round answered in full doubles the limit; a round that never filled the
+  limit does not grow it. A 429 while several were in flight sets
   it to one fewer than were in flight at most since it last changed (a round of L: L-1), never below
   one, and it never grows again in that task (a 429 with one request in flight is about the rate,
   which the pace answers). The API's limit is then met by one round, not by every request sent
@@ -93,7 +95,9 @@ class Budget:
         self._growing = self.limit < self.most
         self.in_flight = 0
         self._peak = 0  # the most in flight since the limit last changed
-        self._round = False  # a round of a growing limit is all in flight: none starts until it is answered
+        self._round = 0  # requests started in this round of a growing limit
+        self._round_size = self.limit  # the limit when the round began: no more of it start
+        self._round_met = False  # all of the round were in flight at once: the limit was reached
         self.requests = 0  # requests started
         self.throttled = 0  # answers 429
         self.spacing = 0.0
@@ -155,12 +159,14 @@ class Budget:
 
     def _enter(self):
         with self._lock:
-            while self.in_flight >= self.limit or self._round:
+            while self.in_flight >= self.limit or (self._growing and self._round >= self._round_size):
                 self._lock.wait()
+            if not self._round:
+                self._round_size, self._round_met = self.limit, False
+            self._round += 1
             self.in_flight += 1
+            self._round_met = self._round_met or self.in_flight >= self._round_size
             self._peak = max(self._peak, self.in_flight)
-            if self._growing and self.in_flight >= self.limit:
-                self._round = True
             now = self._clock()
             if self._first_retry_after is not None and now >= self._until:
                 self._learn_first_pace(self._first_retry_after)
@@ -192,11 +198,11 @@ class Budget:
                     self._until = max(self._until, now + retry_after)
             elif status is not None:
                 self._taken.append(now)
-                if self._growing and self._round:
+                if self._growing and self._round_met:
                     self.limit += 1
                     self._growing = self.limit < self.most
-            if self.in_flight == 0:
-                self._round = False
+            if self.in_flight == 0 and self._round >= self._round_size:
+                self._round = 0
             self._lock.notify_all()
 
     def _refused(self, now, retry_after):

@@ -201,7 +201,7 @@ def test_without_retry_after_two_429s_teach_the_pace(clock, rate, burst):
 
 
 def test_the_first_pace_counts_the_answers_of_the_retry_after_before_the_429_and_not_the_retried_request(clock):
-    budget = make(clock, start=2)
+    budget = make(clock, start=2, most=2)  # two in flight from the start, no rounds
     answer(budget)  # a minute before the 429: not in the Retry-After before it
     clock.sleep(58)
     answer(budget)  # exactly one Retry-After (2 s) before the 429: it counts
@@ -270,7 +270,9 @@ def test_concurrency_starts_low_and_grows_by_one_with_each_answer_of_a_round_at_
     assert make(clock).limit == 1
     budget = make(clock, start=2, most=4)
     assert (budget.limit, budget.most) == (2, 4)
-    answer(budget)  # one in flight of two allowed: no round, no more
+    answer(budget)  # one in flight of two allowed: the limit is not reached, no more
+    assert budget.limit == 2
+    answer(budget)  # the second of the round, alone in flight too: the round is over, the limit as it was
     assert budget.limit == 2
     with budget.turn() as first:
         answer(budget)  # two in flight, the limit: a round, each of whose answers adds one
@@ -357,6 +359,28 @@ def test_while_the_limit_grows_no_request_starts_until_every_request_of_the_roun
     assert later.started.wait(5)  # the round is over: the next begins
     later.answer()
     assert budget.requests == 3 and budget.in_flight == 0
+
+
+def test_a_round_is_limit_requests_even_when_some_are_answered_before_the_last_starts(clock):
+    # Fast answers free places before the round is all in flight: the round is still `limit` requests, not
+    # `limit` plus every one a fast answer let through (the API's burst met by 8 of a round of 4), and a round
+    # that never had all its requests in flight at once did not reach the limit: it does not grow it.
+    budget = make(clock, start=4, most=8)
+    early = Held(budget)
+    early.answer()  # the only one in flight, answered: the round goes on (1 of 4)
+    assert budget.limit == 4 and budget.in_flight == 0
+    round_ = [Held(budget) for _request in range(3)]
+    assert all(held.started.wait(5) for held in round_)
+    beyond = Held(budget)
+    assert beyond.waiting(), "one place is free, but the round of four has all started"
+    round_[0].answer()
+    assert beyond.waiting() and budget.limit == 4
+    round_[1].answer()
+    round_[2].answer()
+    assert budget.limit == 4, "never four in flight at once: the limit was not reached"
+    assert beyond.started.wait(5)  # the round is over: the next begins
+    beyond.answer()
+    assert budget.requests == 5 and budget.in_flight == 0
 
 
 def test_each_round_at_the_limit_answered_in_full_doubles_the_limit_up_to_most(clock):
