@@ -4,6 +4,7 @@ environment, and a search of everything a run wrote for the secrets it could hav
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 from pathlib import Path
 
@@ -13,6 +14,8 @@ from harness import REPO, base_env, secrets_of
 
 CONTROLLER_BIN = Path(os.environ.get("VPS_CONTROLLER_BIN", REPO / ".venvs" / "controller" / "bin")).absolute()
 CREDENTIAL_TYPE = REPO / "extensions" / "controller" / "credential_type.yml"
+ACCOUNTS_TYPE = REPO / "extensions" / "controller" / "credential_type_accounts.yml"  # several accounts
+TEMPLATE = re.compile(r"^\{\{\s*(\w+)\s*\}\}$")
 TIMEOUT = 600
 
 
@@ -24,8 +27,18 @@ def require_controller_venv() -> Path:
     return CONTROLLER_BIN
 
 
-def credential_type() -> dict:
-    return yaml.safe_load(CREDENTIAL_TYPE.read_text())["vps_credential_type"]
+def credential_type(path: Path = CREDENTIAL_TYPE) -> dict:
+    return yaml.safe_load(path.read_text())["vps_credential_type"]
+
+
+def injected_by(definition: dict) -> dict:
+    """{input id: env names} of a credential type's env injectors (each a plain "{{ input }}")."""
+    by_input = {}
+    for env_name, template in definition["injectors"]["env"].items():
+        match = TEMPLATE.match(template)
+        assert match, f"injector {env_name} is {template!r}, not one input as it is"
+        by_input.setdefault(match.group(1), []).append(env_name)
+    return {name: sorted(names) for name, names in by_input.items()}
 
 
 def injected_env(sim) -> dict:

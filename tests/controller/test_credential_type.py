@@ -13,11 +13,10 @@ import re
 import sys
 
 import yaml
-from controller import CONTROLLER_BIN, controller_env, credential_type, run
+from controller import CONTROLLER_BIN, controller_env, credential_type, injected_by, run
 from harness import COLLECTIONS_ROOT, REPO, ensure_collection_link
 
 DOCUMENTED_ENV = re.compile(r"value of the E\((\w+)\) environment variable is used")
-TEMPLATE = re.compile(r"^\{\{\s*(\w+)\s*\}\}$")
 EVENT_SOURCE = REPO / "extensions" / "eda" / "plugins" / "event_source" / "vps_server_events.py"
 
 
@@ -70,20 +69,10 @@ def modules_read_env() -> dict:
     return {name: sorted(spec["fallback"][1]) for name, spec in API_ARGUMENT_SPEC.items() if "fallback" in spec}
 
 
-def injected() -> dict:
-    """{input id: env names} of the credential type's env injectors (each a plain "{{ input }}")."""
-    by_input = {}
-    for env_name, template in credential_type()["injectors"]["env"].items():
-        match = TEMPLATE.match(template)
-        assert match, f"injector {env_name} is {template!r}, not one input as it is"
-        by_input.setdefault(match.group(1), []).append(env_name)
-    return {name: sorted(names) for name, names in by_input.items()}
-
-
 def test_injectors_set_exactly_what_every_plugin_reads(tmp_path):
     documented = plugins_env(tmp_path)
     assert any(kind.startswith("module ") for kind in documented) and "inventory vpsorg.cloud.vps" in documented
-    expected = injected()
+    expected = injected_by(credential_type())
     for plugin, options in documented.items():
         if plugin == "inventory vpsorg.cloud.vps":
             # The inventory also reads api_tokens (several accounts), which the second credential type injects
@@ -96,7 +85,7 @@ def test_injectors_set_exactly_what_every_plugin_reads(tmp_path):
 def test_inputs_are_the_plugins_options_and_the_token_is_secret():
     definition = credential_type()
     fields = {field["id"]: field for field in definition["inputs"]["fields"]}
-    assert set(fields) == set(injected()), "every input is injected, and nothing else is"
+    assert set(fields) == set(injected_by(definition)), "every input is injected, and nothing else is"
     assert fields["api_token"].get("secret") is True
     assert [name for name, field in fields.items() if field.get("secret")] == ["api_token"]
     assert set(definition["inputs"]["required"]) == set(fields)

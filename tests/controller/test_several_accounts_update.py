@@ -24,12 +24,19 @@ from pathlib import Path
 import pytest
 import yaml
 from compat import plain
-from controller import CONTROLLER_BIN, TIMEOUT, controller_env, credential_type, files_holding, sim_secrets
+from controller import (
+    ACCOUNTS_TYPE,
+    CONTROLLER_BIN,
+    TIMEOUT,
+    controller_env,
+    credential_type,
+    files_holding,
+    injected_by,
+    sim_secrets,
+)
 from harness import COLLECTIONS_ROOT, REPO, ensure_collection_link
 from test_credential_type import ansible_doc, option_env
 
-ACCOUNTS_TYPE = REPO / "extensions" / "controller" / "credential_type_accounts.yml"
-TEMPLATE = re.compile(r"^\{\{\s*(\w+)\s*\}\}$")
 # What controller sets for every inventory update (awx.main.constants.STANDARD_INVENTORY_UPDATE_ENV).
 CONTROLLER_INVENTORY_ENV = {
     "ANSIBLE_INVENTORY_UNPARSED_FAILED": "True",
@@ -67,17 +74,7 @@ IDENT = "17"
 
 
 def accounts_type() -> dict:
-    return yaml.safe_load(ACCOUNTS_TYPE.read_text())["vps_credential_type"]
-
-
-def injected_by(definition: dict) -> dict:
-    """{input id: env names} of a credential type's env injectors (each a plain "{{ input }}")."""
-    by_input = {}
-    for env_name, template in definition["injectors"]["env"].items():
-        match = TEMPLATE.match(template)
-        assert match, f"injector {env_name} is {template!r}, not one input as it is"
-        by_input.setdefault(match.group(1), []).append(env_name)
-    return {name: sorted(names) for name, names in by_input.items()}
+    return credential_type(ACCOUNTS_TYPE)
 
 
 def credential_env(inputs: dict) -> dict:
